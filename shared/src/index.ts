@@ -1,1 +1,3 @@
 export * from './payload/index.js';
+export * from './validation/index.js';
+export * from './identity/index.js';

@@ -1,0 +1,12 @@
+export type {
+  Cluster,
+  FailureReason,
+  IdentityModel,
+  IdentityModelOptions,
+  IdentityStats,
+  IngestOutcome,
+} from './types.js';
+export { FAILURE_DESCRIPTIONS } from './model.js';
+export { DEVICE_PREFIX, SimplifiedIdentityModel } from './simplified.js';
+export { MAX_CLUSTER_IDS, OriginalIdentityModel } from './original.js';
+export { createIdentityModel, resolveEvents, type ResolveDocument, type ResolvedEvent } from './resolve.js';

@@ -1,0 +1,177 @@
+import type { IdMergeMode, MixpanelEvent } from '../payload/index.js';
+import { isInvalidId, isValidInsertId } from './ids.js';
+import { EARLIEST_EVENT_MS, LIMITS, MAX_FUTURE_MS } from './limits.js';
+import { checkValueTree, type Violation } from './values.js';
+
+export type { Violation } from './values.js';
+
+export interface ValidationOptions {
+  mode: IdMergeMode;
+  /** The clock for the "at most one hour ahead" rule; defaults to Date.now(). */
+  nowMs?: number;
+}
+
+export type EventValidation = { ok: true; warnings: Violation[] } | { ok: false; violations: Violation[] };
+
+export const SIMPLIFIED_IDENTITY_EVENT_MESSAGE =
+  'identity events are not allowed when project is using simplified identity management';
+
+export const IDENTITY_EVENTS: ReadonlySet<string> = new Set(['$identify', '$create_alias', '$merge']);
+
+/** Milliseconds since epoch from Mixpanel's `time` (seconds, or milliseconds when above 1e11). */
+export function eventTimeMs(time: number): number {
+  return time > 1e11 ? time : time * 1000;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** True when `value` is shaped like a Mixpanel event; use after a successful validateEvent. */
+export function isMixpanelEvent(value: unknown): value is MixpanelEvent {
+  return isObject(value) && typeof value.event === 'string' && isObject(value.properties);
+}
+
+function checkId(field: string, value: unknown, violations: Violation[], allowEmpty: boolean): void {
+  if (typeof value !== 'string') {
+    violations.push({ field, message: `must be a string, got ${value === null ? 'null' : typeof value}` });
+  } else if (value === '' && !allowEmpty) {
+    violations.push({ field, message: 'must not be empty' });
+  } else if (value !== '' && isInvalidId(value)) {
+    violations.push({
+      field,
+      message: `"${value}" is on Mixpanel's list of invalid IDs (it would merge unrelated people); send a real ID or leave the field out`,
+    });
+  }
+}
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
+}
+
+function checkTime(props: Record<string, unknown>, nowMs: number, violations: Violation[]): void {
+  const time = props.time;
+  if (typeof time !== 'number' || !Number.isFinite(time)) {
+    violations.push({
+      field: 'properties.time',
+      message:
+        time === undefined
+          ? 'is required: seconds or milliseconds since the Unix epoch'
+          : `must be a number of seconds or milliseconds since the Unix epoch, got ${JSON.stringify(time)}`,
+    });
+    return;
+  }
+  const ms = eventTimeMs(time);
+  if (ms < EARLIEST_EVENT_MS) {
+    violations.push({
+      field: 'properties.time',
+      message: `${time} is before 1971-01-01, which Mixpanel rejects`,
+    });
+  } else if (ms > nowMs + MAX_FUTURE_MS) {
+    violations.push({
+      field: 'properties.time',
+      message: `${new Date(ms).toISOString()} is more than one hour in the future; check the clock or the time zone`,
+    });
+  }
+}
+
+function checkIdentity(
+  name: string,
+  props: Record<string, unknown>,
+  mode: IdMergeMode,
+  violations: Violation[],
+): void {
+  const hasDistinct = props.distinct_id !== undefined && props.distinct_id !== null;
+  if (hasDistinct) checkId('properties.distinct_id', props.distinct_id, violations, true);
+
+  if (mode === 'simplified') {
+    if (IDENTITY_EVENTS.has(name)) {
+      violations.push({ field: 'event', message: SIMPLIFIED_IDENTITY_EVENT_MESSAGE });
+    }
+    const hasDevice = present(props.$device_id);
+    const hasUser = present(props.$user_id);
+    if (hasDevice) checkId('properties.$device_id', props.$device_id, violations, false);
+    if (hasUser) checkId('properties.$user_id', props.$user_id, violations, false);
+    if (!hasDistinct && !hasDevice && !hasUser) {
+      violations.push({
+        field: 'properties.distinct_id',
+        message: 'no identity: send $device_id and/or $user_id (or distinct_id)',
+      });
+    }
+    return;
+  }
+
+  switch (name) {
+    case '$identify':
+      checkId('properties.$identified_id', props.$identified_id, violations, false);
+      checkId('properties.$anon_id', props.$anon_id, violations, false);
+      return;
+    case '$create_alias':
+      checkId('properties.distinct_id', props.distinct_id, violations, false);
+      checkId('properties.alias', props.alias, violations, false);
+      return;
+    case '$merge': {
+      const ids = props.$distinct_ids;
+      if (!Array.isArray(ids) || ids.length !== 2) {
+        violations.push({ field: 'properties.$distinct_ids', message: 'must be a list of exactly two IDs' });
+      } else {
+        ids.forEach((id, i) => checkId(`properties.$distinct_ids[${i}]`, id, violations, false));
+      }
+      return;
+    }
+    default:
+      if (!hasDistinct) {
+        violations.push({
+          field: 'properties.distinct_id',
+          message: 'is required in an Original ID Merge project',
+        });
+      }
+  }
+}
+
+/**
+ * Validate one event as Mixpanel's `/import?strict=1` does. Every violation names the field and
+ * says what is wrong; strings Mixpanel would truncate come back as warnings.
+ */
+export function validateEvent(event: unknown, options: ValidationOptions): EventValidation {
+  const violations: Violation[] = [];
+  if (!isObject(event)) {
+    return {
+      ok: false,
+      violations: [{ field: '', message: 'an event must be a JSON object {event, properties}' }],
+    };
+  }
+  const name = event.event;
+  if (typeof name !== 'string' || name.trim() === '') {
+    violations.push({ field: 'event', message: 'is required: a non-empty event name' });
+  }
+  const props = event.properties;
+  if (!isObject(props)) {
+    violations.push({
+      field: 'properties',
+      message: 'is required: an object with time, $insert_id and an identity',
+    });
+    return { ok: false, violations };
+  }
+
+  checkTime(props, options.nowMs ?? Date.now(), violations);
+
+  const insertId = props.$insert_id;
+  if (insertId === undefined || insertId === null || insertId === '') {
+    violations.push({
+      field: 'properties.$insert_id',
+      message: 'is required: a deterministic ID of at most 36 characters [A-Za-z0-9-]',
+    });
+  } else if (typeof insertId !== 'string' || !isValidInsertId(insertId)) {
+    violations.push({
+      field: 'properties.$insert_id',
+      message: `${JSON.stringify(insertId)} is not valid: at most 36 characters of [A-Za-z0-9-], not an invalid ID`,
+    });
+  }
+
+  checkIdentity(typeof name === 'string' ? name : '', props, options.mode, violations);
+
+  const warnings: Violation[] = [];
+  checkValueTree(event, violations, warnings, LIMITS.maxEventBytes);
+  return violations.length > 0 ? { ok: false, violations } : { ok: true, warnings };
+}

@@ -1,0 +1,141 @@
+import { LIMITS } from './limits.js';
+
+export interface Violation {
+  /** Where: `event`, `properties.time`, `properties.cart.items[3]`, … */
+  field: string;
+  /** What is wrong and what to do about it. */
+  message: string;
+}
+
+/** True when `text` holds a lone UTF-16 surrogate, which cannot be encoded as UTF-8. */
+export function hasLoneSurrogate(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+      else return true;
+    } else if (code >= 0xdc00 && code <= 0xdfff) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Worst case UTF-8 bytes a string takes inside JSON (escapes included), cheap to compute. */
+function jsonBytesUpperBound(text: string): number {
+  return text.length * 6 + 2;
+}
+
+function exactJsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+}
+
+interface Walk {
+  violations: Violation[];
+  warnings: Violation[];
+}
+
+function checkString(text: string, field: string, walk: Walk): void {
+  if (hasLoneSurrogate(text)) {
+    walk.violations.push({
+      field,
+      message: 'is not valid UTF-8 (it holds a lone surrogate); fix the encoding at the source',
+    });
+  } else if (text.length > LIMITS.maxStringLength) {
+    walk.warnings.push({
+      field,
+      message: `is ${text.length} characters long; Mixpanel truncates strings to ${LIMITS.maxStringLength}`,
+    });
+  }
+}
+
+/** Walks a property value; returns an upper bound of its JSON size in bytes. */
+function walkValue(value: unknown, field: string, depth: number, walk: Walk): number {
+  if (typeof value === 'string') {
+    checkString(value, field, walk);
+    return jsonBytesUpperBound(value);
+  }
+  if (typeof value !== 'object' || value === null) return 24;
+  if (depth > LIMITS.maxNestingDepth) {
+    walk.violations.push({
+      field,
+      message: `is nested ${depth} levels deep; Mixpanel accepts at most ${LIMITS.maxNestingDepth}: flatten it`,
+    });
+    return 0;
+  }
+  let bytes = 2;
+  if (Array.isArray(value)) {
+    if (value.length >= LIMITS.maxArrayItems) {
+      walk.violations.push({
+        field,
+        message: `has ${value.length} items; Mixpanel accepts lists of fewer than ${LIMITS.maxArrayItems}`,
+      });
+    }
+    for (let i = 0; i < value.length; i++)
+      bytes += walkValue(value[i], `${field}[${i}]`, depth + 1, walk) + 1;
+  } else {
+    const keys = Object.keys(value);
+    if (keys.length >= LIMITS.maxObjectKeys) {
+      walk.violations.push({
+        field,
+        message: `has ${keys.length} keys; Mixpanel accepts objects with fewer than ${LIMITS.maxObjectKeys}`,
+      });
+    }
+    for (const key of keys) {
+      checkString(key, `${field}.${key}`, walk);
+      bytes +=
+        jsonBytesUpperBound(key) +
+        1 +
+        walkValue((value as Record<string, unknown>)[key], `${field}.${key}`, depth + 1, walk) +
+        1;
+    }
+  }
+  if (depth === 1 && bytes > LIMITS.maxCollectionBytes) {
+    const exact = exactJsonBytes(value);
+    if (exact > LIMITS.maxCollectionBytes) {
+      walk.violations.push({
+        field,
+        message: `is ${exact} bytes as JSON; Mixpanel accepts list and object properties of at most ${LIMITS.maxCollectionBytes}`,
+      });
+    }
+  }
+  return bytes;
+}
+
+/**
+ * Checks every value of an event's properties against Mixpanel's limits: property count, nesting,
+ * list and object sizes, UTF-8, long strings (warnings) and the whole event's size.
+ */
+export function checkValueTree(
+  event: Record<string, unknown>,
+  violations: Violation[],
+  warnings: Violation[],
+  maxEventBytes: number,
+): void {
+  const walk: Walk = { violations, warnings };
+  if (typeof event.event === 'string') checkString(event.event, 'event', walk);
+  const props = event.properties as Record<string, unknown>;
+  const keys = Object.keys(props);
+  if (keys.length >= LIMITS.maxProperties) {
+    violations.push({
+      field: 'properties',
+      message: `has ${keys.length} properties; Mixpanel accepts fewer than ${LIMITS.maxProperties}: drop or combine some`,
+    });
+  }
+  let bytes = 32 + jsonBytesUpperBound(typeof event.event === 'string' ? event.event : '');
+  for (const key of keys) {
+    const field = `properties.${key}`;
+    checkString(key, field, walk);
+    bytes += jsonBytesUpperBound(key) + walkValue(props[key], field, 1, walk) + 2;
+  }
+  if (bytes > maxEventBytes) {
+    const exact = exactJsonBytes(event);
+    if (exact > maxEventBytes) {
+      violations.push({
+        field: '',
+        message: `the event is ${exact} bytes as JSON; Mixpanel accepts events under ${maxEventBytes} bytes`,
+      });
+    }
+  }
+}
