@@ -29,7 +29,7 @@ export class DedupSet {
     mixNumber(time);
     mixString(insertId);
     const hi = h1 >>> 0;
-    const lo = (h2 >>> 0) | 1; // never 0: 0 marks an empty slot
+    const lo = (h2 | 1) >>> 0; // never 0: 0 marks an empty slot
     return this.insert(hi, lo);
   }
 
