@@ -1,3 +1,4 @@
 export * from './payload/index.js';
 export * from './validation/index.js';
 export * from './identity/index.js';
+export * from './mapping/index.js';

@@ -1,0 +1,76 @@
+import type { IdMergeMode, JsonObject } from '../payload/index.js';
+import { finalize } from './finalize.js';
+import { deriveInsertId } from './insert-id.js';
+import { failure, type MappingResult } from './issues.js';
+import { parseEventTime } from './time.js';
+import { toJsonValue } from './traits.js';
+import type { EventsMapping } from './warehouse/column-mapping.js';
+import { mapWarehouseRow } from './warehouse/map-row.js';
+
+export interface FlatRowOptions {
+  mode: IdMergeMode;
+  /** IANA zone of zone-less times. */
+  timeZone?: string;
+  token?: string;
+  /** Position of the record in its file, for errors. */
+  index?: number;
+  nowMs?: number;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const first = (row: Record<string, unknown>, names: string[]): string | undefined =>
+  names.find((name) => name in row);
+
+/**
+ * A record of `idmerge import`: an event already in Mixpanel's shape (`{event, properties}`), or a
+ * flat row with `event`, `time`, `distinct_id`, `$device_id`/`device_id`, `$user_id`/`user_id`,
+ * `$insert_id`/`insert_id` columns and the rest as properties. A missing `$insert_id` is derived
+ * from the whole record, so the same record always gets the same ID.
+ */
+export function flatRowToEvent(record: unknown, options: FlatRowOptions): MappingResult {
+  const label = options.index === undefined ? 'record' : `index ${options.index}`;
+  if (!isObject(record)) return failure(label, '', 'not_an_object', 'a record must be a JSON object');
+  if (isObject(record.properties) && 'event' in record) return normaliseShaped(record, label, options);
+
+  const insertColumn = first(record, ['$insert_id', 'insert_id']);
+  const mapping: EventsMapping = {
+    type: 'events',
+    event: 'event',
+    time: 'time',
+    time_zone: options.timeZone,
+    device_id: first(record, ['$device_id', 'device_id']),
+    user_id: first(record, ['$user_id', 'user_id']),
+    distinct_id: 'distinct_id' in record ? 'distinct_id' : undefined,
+    insert_id: insertColumn ?? Object.keys(record).sort(),
+  };
+  const result = mapWarehouseRow(record, mapping, {
+    mode: options.mode,
+    token: options.token,
+    nowMs: options.nowMs,
+  });
+  if (!result.ok) return { ok: false, errors: result.errors.map((e) => ({ ...e, record: label })) };
+  return result;
+}
+
+function normaliseShaped(
+  record: Record<string, unknown>,
+  label: string,
+  options: FlatRowOptions,
+): MappingResult {
+  const source = record.properties as Record<string, unknown>;
+  const properties = toJsonValue(source) as JsonObject;
+  if (typeof source.time !== 'number') {
+    const time = parseEventTime(source.time, { timeZone: options.timeZone, nowMs: options.nowMs });
+    if (!time.ok) return failure(label, 'properties.time', 'bad_time', time.message);
+    properties.time = time.ms;
+  }
+  if (properties.$insert_id === undefined || properties.$insert_id === null || properties.$insert_id === '') {
+    properties.$insert_id = deriveInsertId([record.event, source]);
+  }
+  if (options.token !== undefined && properties.token === undefined) properties.token = options.token;
+  const event = { event: typeof record.event === 'string' ? record.event : '', properties };
+  return finalize(label, [{ endpoint: 'import', body: event }], [], options);
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** An ID as Segment libraries send it: a string, or a number some libraries allow. */
+const id = z.union([z.string(), z.number().transform(String)]);
+const timestamp = z.union([z.string(), z.number(), z.date()]);
+const record = z.record(z.string(), z.unknown());
+
+/**
+ * A Segment call (https://segment.com/docs/connections/spec/): the common fields and the ones each
+ * call type adds. Unknown fields pass through.
+ */
+export const segmentCallSchema = z.looseObject({
+  type: z.enum(['identify', 'track', 'page', 'screen', 'alias', 'group']),
+  messageId: id.optional(),
+  anonymousId: id.nullish(),
+  userId: id.nullish(),
+  timestamp: timestamp.optional(),
+  originalTimestamp: timestamp.optional(),
+  receivedAt: timestamp.optional(),
+  sentAt: timestamp.optional(),
+  context: record.optional(),
+  traits: record.optional(),
+  properties: record.optional(),
+  event: z.string().optional(),
+  name: z.string().nullish(),
+  category: z.string().nullish(),
+  previousId: id.optional(),
+  groupId: id.optional(),
+});
+
+export type SegmentCall = z.infer<typeof segmentCallSchema>;
+
+export const segmentMappingOptionsSchema = z.object({
+  mode: z.enum(['simplified', 'original']),
+  /** Project token, written into each event (`token`) and profile update (`$token`) when given. */
+  token: z.string().min(1).optional(),
+  /** Simplified: an identify with both IDs becomes this ordinary event, so the link happens at once. */
+  linkEventName: z.string().min(1).default('Identify'),
+  sendLinkEvent: z.boolean().default(true),
+  /** Send profile updates for anonymous visitors too (off: profiles only for identified users). */
+  anonymousProfiles: z.boolean().default(false),
+  /** Dotted path of the device ID in the call (default: anonymousId), e.g. `context.device.id`. */
+  deviceIdPath: z.string().min(1).optional(),
+  /** Name of page/screen events; `{name}` is replaced by the page or screen name. */
+  pageEventName: z.string().min(1).default('Viewed {name}'),
+  screenEventName: z.string().min(1).default('Viewed {name}'),
+  /** Original: what to do when an identify's anonymousId is not a UUID v4 ($identify would fail). */
+  originalNonUuidFallback: z.enum(['merge', 'skip']).default('merge'),
+  /** Original: send an alias of two IDs as `$merge` instead of `$create_alias`. */
+  aliasAsMerge: z.boolean().default(false),
+  /** Mixpanel group key used for group calls and the event property naming the group. */
+  groupKey: z.string().min(1).default('company_id'),
+  nowMs: z.number().optional(),
+});
+
+export type SegmentMappingOptions = z.input<typeof segmentMappingOptionsSchema>;
+export type ResolvedSegmentOptions = z.output<typeof segmentMappingOptionsSchema>;

@@ -1,0 +1,132 @@
+import { EARLIEST_EVENT_MS, MAX_FUTURE_MS } from '../validation/index.js';
+
+export type TimeResult = { ok: true; ms: number } | { ok: false; message: string };
+
+export interface TimeOptions {
+  /** IANA zone of zone-less date-times from the source, e.g. `UTC` or `Europe/Berlin`. */
+  timeZone?: string;
+  nowMs?: number;
+}
+
+const HAS_ZONE = /(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/;
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
+const NUMERIC = /^-?\d+(?:\.\d+)?$/;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** True when `timeZone` is an IANA zone this runtime knows. */
+export function isKnownTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The zone's offset from UTC, in ms, at the instant `utcMs`. */
+function zoneOffsetMs(utcMs: number, timeZone: string): number {
+  const parts: Record<string, number> = {};
+  for (const part of formatterFor(timeZone).formatToParts(new Date(utcMs))) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  const asUtc = Date.UTC(
+    parts.year ?? 0,
+    (parts.month ?? 1) - 1,
+    parts.day ?? 1,
+    parts.hour ?? 0,
+    parts.minute ?? 0,
+    parts.second ?? 0,
+  );
+  return asUtc - Math.floor(utcMs / 1000) * 1000;
+}
+
+/** The instant of a wall-clock time in a zone (the earlier one when DST repeats an hour). */
+function wallTimeToUtc(wallMs: number, timeZone: string): number {
+  const firstGuess = wallMs - zoneOffsetMs(wallMs, timeZone);
+  const offset = zoneOffsetMs(firstGuess, timeZone);
+  return wallMs - offset;
+}
+
+function fromEpochNumber(value: number): number {
+  // Mixpanel's rule: seconds, or milliseconds when above 1e11.
+  return Math.abs(value) > 1e11 ? value : value * 1000;
+}
+
+function inRange(ms: number, received: string, nowMs: number): TimeResult {
+  if (!Number.isFinite(ms)) return { ok: false, message: `${received} is not a time` };
+  if (ms < EARLIEST_EVENT_MS) {
+    return {
+      ok: false,
+      message: `${received} is before 1971-01-01, which Mixpanel rejects; check the column or its unit`,
+    };
+  }
+  if (ms > nowMs + MAX_FUTURE_MS) {
+    return {
+      ok: false,
+      message: `${received} is more than one hour in the future (${new Date(ms).toISOString()}); check the unit or the time zone`,
+    };
+  }
+  return { ok: true, ms: Math.round(ms) };
+}
+
+/**
+ * Event time from an ISO string with a zone, a zone-less date-time with an explicit source time
+ * zone, epoch seconds or milliseconds (numbers, bigints or numeric strings), or a Date.
+ */
+export function parseEventTime(value: unknown, options: TimeOptions = {}): TimeResult {
+  const nowMs = options.nowMs ?? Date.now();
+  if (value instanceof Date) return inRange(value.getTime(), value.toISOString(), nowMs);
+  if (typeof value === 'bigint') return inRange(fromEpochNumber(Number(value)), `${value}`, nowMs);
+  if (typeof value === 'number') return inRange(fromEpochNumber(value), `${value}`, nowMs);
+  if (typeof value !== 'string' || value.trim() === '') {
+    return {
+      ok: false,
+      message: `expected a time (ISO 8601 with a zone, epoch seconds or milliseconds), got ${value === undefined ? 'nothing' : JSON.stringify(value)}`,
+    };
+  }
+  const text = value.trim();
+  if (NUMERIC.test(text)) return inRange(fromEpochNumber(Number(text)), `"${text}"`, nowMs);
+  if (HAS_ZONE.test(text)) {
+    const ms = Date.parse(text.replace(' ', 'T'));
+    if (Number.isNaN(ms)) return { ok: false, message: `"${text}" is not an ISO 8601 date-time` };
+    return inRange(ms, `"${text}"`, nowMs);
+  }
+  const local = LOCAL_DATE_TIME.exec(text);
+  if (local === null) return { ok: false, message: `"${text}" is not an ISO 8601 date-time` };
+  if (options.timeZone === undefined) {
+    return {
+      ok: false,
+      message: `"${text}" has no time zone; add one to the value (e.g. Z or +02:00) or set the source time zone (time_zone: UTC)`,
+    };
+  }
+  if (!isKnownTimeZone(options.timeZone)) {
+    return {
+      ok: false,
+      message: `unknown time zone "${options.timeZone}"; use an IANA name such as UTC or Europe/Berlin`,
+    };
+  }
+  const [, y, mo, d, h, mi, s, frac] = local;
+  const wallMs =
+    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)) +
+    Number(`0.${frac ?? '0'}`) * 1000;
+  return inRange(wallTimeToUtc(wallMs, options.timeZone), `"${text}" (${options.timeZone})`, nowMs);
+}

@@ -1,0 +1,229 @@
+import type { IdMergeMode, JsonObject, MixpanelEvent, Payload } from '../../payload/index.js';
+import { isUuidV4 } from '../../validation/index.js';
+import { finalize } from '../finalize.js';
+import { deriveInsertId, insertIdFrom } from '../insert-id.js';
+import { failure, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
+import { parseEventTime } from '../time.js';
+import { toJsonValue } from '../traits.js';
+import type { ColumnMapping, EventsMapping, IdentitiesMapping, ProfilesMapping } from './column-mapping.js';
+
+export interface RowMappingOptions {
+  mode: IdMergeMode;
+  token?: string;
+  /** Columns that identify a row in errors and dead-letters (the sync's primary key). */
+  keyColumns?: readonly string[];
+  /** Position of the row in its batch, used in errors when there is no key. */
+  rowIndex?: number;
+  nowMs?: number;
+}
+
+type Row = Record<string, unknown>;
+
+function rowLabel(row: Row, options: RowMappingOptions): string {
+  const keys = options.keyColumns ?? [];
+  if (keys.length > 0) return `row ${keys.map((key) => `${key}=${String(row[key])}`).join(',')}`;
+  return options.rowIndex === undefined ? 'row' : `row ${options.rowIndex}`;
+}
+
+/** A row value as an ID string: strings as they are, numbers and bigints in decimal; empty is none. */
+export function idValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint') return value.toString();
+  return undefined;
+}
+
+function requiredId(row: Row, column: string, role: string): string {
+  const value = idValue(row[column]);
+  if (value === undefined) {
+    throw new MappingFailure(
+      column,
+      'missing_id',
+      `the ${role} column "${column}" is empty; every row needs it`,
+    );
+  }
+  return value;
+}
+
+function rowTime(row: Row, column: string, timeZone: string | undefined, nowMs: number | undefined): number {
+  const time = parseEventTime(row[column], { timeZone, nowMs });
+  if (!time.ok) throw new MappingFailure(column, 'bad_time', time.message);
+  return time.ms;
+}
+
+function rowInsertId(row: Row, spec: string | string[] | undefined, fallbackParts: unknown[]): string {
+  if (spec === undefined) return deriveInsertId(fallbackParts);
+  if (typeof spec === 'string') {
+    const value = idValue(row[spec]);
+    if (value === undefined) {
+      throw new MappingFailure(
+        spec,
+        'missing_insert_id',
+        `the insert_id column "${spec}" is empty; it must identify the row`,
+      );
+    }
+    return insertIdFrom(value);
+  }
+  return deriveInsertId(spec.map((column) => row[column]));
+}
+
+/** Properties from the columns not used for identity, with include/exclude/rename applied. */
+function rowProperties(row: Row, used: ReadonlySet<string>, spec: EventsMapping['properties']): JsonObject {
+  const properties: JsonObject = {};
+  const include = spec?.include ? new Set(spec.include) : undefined;
+  const exclude = new Set(spec?.exclude ?? []);
+  for (const [column, value] of Object.entries(row)) {
+    if (used.has(column) || exclude.has(column) || value === undefined) continue;
+    if (include !== undefined && !include.has(column)) continue;
+    properties[spec?.rename?.[column] ?? column] = toJsonValue(value);
+  }
+  return properties;
+}
+
+function usedColumns(...columns: Array<string | string[] | { value: string } | undefined>): Set<string> {
+  const used = new Set<string>();
+  for (const column of columns) {
+    if (typeof column === 'string') used.add(column);
+    else if (Array.isArray(column)) for (const c of column) used.add(c);
+  }
+  return used;
+}
+
+function withToken(properties: JsonObject, token: string | undefined): JsonObject {
+  if (token !== undefined) properties.token = token;
+  return properties;
+}
+
+function eventName(row: Row, spec: string | { value: string }): string {
+  if (typeof spec !== 'string') return spec.value;
+  const value = row[spec];
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new MappingFailure(
+      spec,
+      'missing_event_name',
+      `the event column "${spec}" is empty; every event needs a name`,
+    );
+  }
+  return value;
+}
+
+function mapEventsRow(row: Row, mapping: EventsMapping, options: RowMappingOptions): Payload[] {
+  const name = eventName(row, mapping.event);
+  const time = rowTime(row, mapping.time, mapping.time_zone, options.nowMs);
+  const device = mapping.device_id ? idValue(row[mapping.device_id]) : undefined;
+  const user = mapping.user_id ? idValue(row[mapping.user_id]) : undefined;
+  const distinct = mapping.distinct_id ? idValue(row[mapping.distinct_id]) : undefined;
+  if (device === undefined && user === undefined && distinct === undefined) {
+    const named = [mapping.device_id, mapping.user_id, mapping.distinct_id].filter(Boolean).join(', ');
+    throw new MappingFailure(
+      named || 'device_id',
+      'no_identity',
+      named
+        ? `the identity columns (${named}) are all empty`
+        : 'the mapping names no identity column (device_id, user_id or distinct_id)',
+    );
+  }
+  const used = usedColumns(
+    mapping.event,
+    mapping.time,
+    mapping.device_id,
+    mapping.user_id,
+    mapping.distinct_id,
+    mapping.insert_id,
+  );
+  const properties = rowProperties(row, used, mapping.properties);
+  properties.time = time;
+  properties.$insert_id = rowInsertId(row, mapping.insert_id, [name, time, device, user, distinct]);
+  if (options.mode === 'simplified') {
+    if (device !== undefined) properties.$device_id = device;
+    if (user !== undefined) properties.$user_id = user;
+    if (distinct !== undefined && device === undefined && user === undefined)
+      properties.distinct_id = distinct;
+  } else {
+    properties.distinct_id = (distinct ?? user ?? device) as string;
+  }
+  return [{ endpoint: 'import', body: { event: name, properties: withToken(properties, options.token) } }];
+}
+
+function mapIdentitiesRow(
+  row: Row,
+  mapping: IdentitiesMapping,
+  options: RowMappingOptions,
+  record: string,
+  warnings: MappingIssue[],
+): Payload[] {
+  const device = requiredId(row, mapping.device_id, 'device_id');
+  const user = requiredId(row, mapping.user_id, 'user_id');
+  const time = rowTime(row, mapping.time, mapping.time_zone, options.nowMs);
+  const base: JsonObject = withToken(
+    { time, $insert_id: rowInsertId(row, mapping.insert_id, ['identity', device, user]) },
+    options.token,
+  );
+  if (device === user) {
+    throw new MappingFailure(
+      mapping.device_id,
+      'same_ids',
+      `device_id and user_id are both "${user}"; there is nothing to link`,
+    );
+  }
+  let link: MixpanelEvent;
+  if (options.mode === 'simplified') {
+    link = {
+      event: eventName(row, mapping.event),
+      properties: { ...base, $device_id: device, $user_id: user },
+    };
+  } else if (mapping.original_strategy === 'identify' && isUuidV4(device)) {
+    link = {
+      event: '$identify',
+      properties: { ...base, distinct_id: user, $identified_id: user, $anon_id: device },
+    };
+  } else {
+    if (mapping.original_strategy === 'identify') {
+      warnings.push({
+        record,
+        field: mapping.device_id,
+        code: 'original_non_uuid_anon',
+        message:
+          `device ID "${device}" is not a UUID v4, so Mixpanel would silently refuse the $identify; ` +
+          (mapping.non_uuid_fallback === 'merge' ? 'sent as $merge instead' : 'skipped as configured'),
+      });
+      if (mapping.non_uuid_fallback === 'skip') return [];
+    }
+    link = { event: '$merge', properties: { ...base, distinct_id: user, $distinct_ids: [user, device] } };
+  }
+  return [{ endpoint: 'import', body: link }];
+}
+
+function mapProfilesRow(row: Row, mapping: ProfilesMapping, options: RowMappingOptions): Payload[] {
+  const user = requiredId(row, mapping.user_id, 'user_id');
+  const properties = rowProperties(row, new Set([mapping.user_id]), mapping.properties);
+  return [
+    {
+      endpoint: 'engage',
+      body: {
+        $distinct_id: user,
+        [mapping.operation]: properties,
+        $ip: 0,
+        ...(options.token !== undefined ? { $token: options.token } : {}),
+      },
+    },
+  ];
+}
+
+/** Turns one warehouse row into Mixpanel payloads through a column mapping. */
+export function mapWarehouseRow(row: Row, mapping: ColumnMapping, options: RowMappingOptions): MappingResult {
+  const record = rowLabel(row, options);
+  const warnings: MappingIssue[] = [];
+  try {
+    const payloads =
+      mapping.type === 'events'
+        ? mapEventsRow(row, mapping, options)
+        : mapping.type === 'identities'
+          ? mapIdentitiesRow(row, mapping, options, record, warnings)
+          : mapProfilesRow(row, mapping, options);
+    return finalize(record, payloads, warnings, options);
+  } catch (error) {
+    if (error instanceof MappingFailure) return failure(record, error.field, error.code, error.message);
+    throw error;
+  }
+}
