@@ -40,14 +40,15 @@ export abstract class BaseIdentityModel implements IdentityModel {
     this.nowMs = options.nowMs ?? Date.now;
   }
 
-  /** The ID the event is stored under when it arrives (may be '' for an empty distinct_id). */
-  protected abstract storageId(name: string, props: Record<string, unknown>): string;
+  /** The interned ID the event is stored under when it arrives (may be '' for an empty distinct_id). */
+  protected abstract storageIndex(name: string, props: Record<string, unknown>): number;
 
   /** Applies the API's identity rules for an accepted, stored, non-duplicate event. */
   protected abstract applyIdentity(
     name: string,
     props: Record<string, unknown>,
     storedId: string,
+    storedIndex: number,
   ): IdentityStep;
 
   ingest(event: unknown): IngestOutcome {
@@ -73,8 +74,8 @@ export abstract class BaseIdentityModel implements IdentityModel {
       this.ignored++;
       return { status: 'ignored' };
     }
-    const storedId = this.storageId(event.event, props);
-    const storedIndex = this.ids.intern(storedId);
+    const storedIndex = this.storageIndex(event.event, props);
+    const storedId = this.ids.name(storedIndex);
     const time = typeof props.time === 'number' ? props.time : Number.NaN;
     const insertId = typeof props.$insert_id === 'string' ? props.$insert_id : '';
     if (!this.dedup.add(event.event, storedIndex, time, insertId)) {
@@ -84,7 +85,7 @@ export abstract class BaseIdentityModel implements IdentityModel {
     if (storedId !== '') this.sets.add(storedIndex);
     const eventIndex = this.eventCount++;
     this.storedUnder.set(eventIndex, storedIndex);
-    const step = this.applyIdentity(event.event, props, storedId);
+    const step = this.applyIdentity(event.event, props, storedId, storedIndex);
     return step.failureReason === undefined
       ? { status: 'accepted', eventIndex, ingestedDistinctId: storedId }
       : {

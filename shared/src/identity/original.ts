@@ -21,7 +21,11 @@ export class OriginalIdentityModel extends BaseIdentityModel {
   readonly mode = 'original' as const;
   private readonly marks = new Map<number, number>();
 
-  protected storageId(name: string, props: Record<string, unknown>): string {
+  protected storageIndex(name: string, props: Record<string, unknown>): number {
+    return this.ids.intern(this.storageId(name, props));
+  }
+
+  private storageId(name: string, props: Record<string, unknown>): string {
     const sent = props.distinct_id;
     if (typeof sent === 'string' && sent !== '') return sent;
     if (name === '$identify') return text(props.$identified_id);

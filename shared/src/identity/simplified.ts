@@ -1,6 +1,7 @@
+import { DEVICE_PREFIX } from './device-prefix.js';
 import { BaseIdentityModel, type IdentityStep } from './model.js';
 
-export const DEVICE_PREFIX = '$device:';
+export { DEVICE_PREFIX };
 
 /** The cluster holds a `$user_id` (flag kept on the cluster's root). */
 const HAS_USER = 1;
@@ -17,27 +18,35 @@ function nonEmptyString(value: unknown): string | undefined {
 export class SimplifiedIdentityModel extends BaseIdentityModel {
   readonly mode = 'simplified' as const;
 
-  protected storageId(_name: string, props: Record<string, unknown>): string {
+  protected storageIndex(_name: string, props: Record<string, unknown>): number {
     const user = nonEmptyString(props.$user_id);
-    if (user !== undefined) return user;
+    if (user !== undefined) return this.ids.intern(user);
     const device = nonEmptyString(props.$device_id);
-    if (device !== undefined) return DEVICE_PREFIX + device;
-    return typeof props.distinct_id === 'string' ? props.distinct_id : '';
+    if (device !== undefined) return this.ids.internDevice(device);
+    return this.ids.intern(typeof props.distinct_id === 'string' ? props.distinct_id : '');
   }
 
-  protected applyIdentity(_name: string, props: Record<string, unknown>, storedId: string): IdentityStep {
+  protected applyIdentity(
+    _name: string,
+    props: Record<string, unknown>,
+    storedId: string,
+    storedIndex: number,
+  ): IdentityStep {
     if (storedId === '') return {};
     const user = nonEmptyString(props.$user_id);
     const device = nonEmptyString(props.$device_id);
     if (user === undefined) {
       // Stored under a device, or under a distinct_id: `$device:…` names a device, anything else a user.
-      if (device === undefined && !storedId.startsWith(DEVICE_PREFIX)) this.markUser(storedId);
+      if (device === undefined && !storedId.startsWith(DEVICE_PREFIX))
+        this.sets.setFlags(storedIndex, HAS_USER);
       return {};
     }
-    const userIndex = this.markUser(user);
+    // Stored under the user: storedIndex is the user's.
+    const userIndex = storedIndex;
+    this.sets.setFlags(userIndex, HAS_USER);
     if (device === undefined) return {};
 
-    const deviceIndex = this.ids.intern(DEVICE_PREFIX + device);
+    const deviceIndex = this.ids.internDevice(device);
     this.sets.add(deviceIndex);
     if (this.sets.find(deviceIndex) === this.sets.find(userIndex)) return {};
     if ((this.sets.flags(deviceIndex) & HAS_USER) !== 0) {
@@ -45,12 +54,5 @@ export class SimplifiedIdentityModel extends BaseIdentityModel {
     }
     this.sets.union(deviceIndex, userIndex, userIndex);
     return {};
-  }
-
-  private markUser(user: string): number {
-    const index = this.ids.intern(user);
-    this.sets.add(index);
-    this.sets.setFlags(index, HAS_USER);
-    return index;
   }
 }
