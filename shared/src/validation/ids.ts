@@ -23,8 +23,14 @@ export const INVALID_IDS: ReadonlySet<string> = new Set([
   '{}',
 ]);
 
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+const LONGEST_INVALID_WORD = 9; // 'anonymous', 'undefined'
+
 export function isInvalidId(id: string): boolean {
-  return INVALID_IDS.has(id.trim().toLowerCase());
+  const trimmed = id.trim();
+  // Only the zero UUID is longer than the words; skip lower-casing for the usual long IDs.
+  if (trimmed.length > LONGEST_INVALID_WORD) return trimmed === ZERO_UUID;
+  return INVALID_IDS.has(trimmed.toLowerCase());
 }
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;

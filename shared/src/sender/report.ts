@@ -1,0 +1,67 @@
+export type DeadLetterStage = 'validation' | 'mixpanel' | 'exhausted';
+
+/** A record that was not delivered, with why. One NDJSON line in a dead-letter file. */
+export interface DeadLetterEntry {
+  record: unknown;
+  payload?: unknown;
+  stage: DeadLetterStage;
+  reason: string;
+  field?: string;
+}
+
+export interface DeliveryReport {
+  recordsIn: number;
+  delivered: number;
+  deadLettered: number;
+  /** Dead-lettered without being tried because delivery stopped (e.g. refused credentials). */
+  unsent: number;
+  /** Dead-lettered records by stage and reason. */
+  rejectedByReason: Record<string, number>;
+  requests: number;
+  retriedRequests: number;
+  rateLimitedWaits: number;
+  bytesRaw: number;
+  bytesGzip: number;
+  elapsedMs: number;
+  eventsPerSecond: number;
+  /** Set when delivery stopped early; says why. */
+  stoppedBecause?: string;
+}
+
+export function emptyReport(): DeliveryReport {
+  return {
+    recordsIn: 0,
+    delivered: 0,
+    deadLettered: 0,
+    unsent: 0,
+    rejectedByReason: {},
+    requests: 0,
+    retriedRequests: 0,
+    rateLimitedWaits: 0,
+    bytesRaw: 0,
+    bytesGzip: 0,
+    elapsedMs: 0,
+    eventsPerSecond: 0,
+  };
+}
+
+/** The report as a few lines for people. */
+export function formatReport(report: DeliveryReport): string {
+  const lines = [
+    `records in:        ${report.recordsIn}`,
+    `delivered:         ${report.delivered}`,
+    `dead-lettered:     ${report.deadLettered}${report.unsent > 0 ? ` (${report.unsent} never sent)` : ''}`,
+  ];
+  for (const [reason, count] of Object.entries(report.rejectedByReason)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)) {
+    lines.push(`  ${count} × ${reason}`);
+  }
+  lines.push(
+    `requests:          ${report.requests} (${report.retriedRequests} retried, ${report.rateLimitedWaits} rate-limit waits)`,
+    `bytes sent:        ${report.bytesRaw} raw, ${report.bytesGzip} gzip`,
+    `elapsed:           ${(report.elapsedMs / 1000).toFixed(1)} s (${Math.round(report.eventsPerSecond)} records/s)`,
+  );
+  if (report.stoppedBecause) lines.push(`stopped:           ${report.stoppedBecause}`);
+  return lines.join('\n');
+}

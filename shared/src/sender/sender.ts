@@ -1,0 +1,364 @@
+import { gzip as gzipCallback } from 'node:zlib';
+import { promisify } from 'node:util';
+import PQueue from 'p-queue';
+import type { Endpoint, Payload } from '../payload/index.js';
+import { LIMITS } from '../validation/index.js';
+import { SPEC_BACKOFF, backoffDelay, retryAfterMs, type BackoffPolicy } from './backoff.js';
+import { redact, type MixpanelConfig } from './config.js';
+import type { DeadLetterSink } from './dead-letter-file.js';
+import { RateLimiter } from './rate-limit.js';
+import { emptyReport, type DeadLetterEntry, type DeadLetterStage, type DeliveryReport } from './report.js';
+import { parseImportFailure, parseStatusReply } from './responses.js';
+import { createTransport, TransportError, type HttpResponse, type Transport } from './transport.js';
+
+const gzip = promisify(gzipCallback);
+
+export interface SenderOptions {
+  /** Requests in flight at once (default 10). */
+  concurrency?: number;
+  /** Records per request, at most 2000 (default 2000). */
+  batchSize?: number;
+  /** Uncompressed bytes per request, at most 10 MB (default 10 MB). */
+  maxBatchBytes?: number;
+  /** Per-request timeout (default 60 s). */
+  timeoutMs?: number;
+  /** Retries of a request after 5xx, timeouts and connection errors (default 5). */
+  maxRetries?: number;
+  /** Total time one batch may wait on 429s before it is dead-lettered (default 15 min). */
+  maxRateLimitWaitMs?: number;
+  backoff?: BackoffPolicy;
+  /** Gzip `/import` bodies (default true). */
+  gzip?: boolean;
+  /** `/import?strict=1` (default true). */
+  strict?: boolean;
+  eventsPerSecond?: number;
+  bytesPerMinute?: number;
+  deadLetter?: DeadLetterSink;
+  transport?: Transport;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/** One record on its way: what came in, the payload, and its JSON (serialized once). */
+interface Item {
+  original: unknown;
+  payload: Payload;
+  json: string;
+}
+
+export interface Sender {
+  /** Queues one payload; resolves when there is room again (backpressure). */
+  send(payload: Payload, original?: unknown): Promise<void>;
+  /** Records a record that never became a payload (failed mapping or validation). */
+  reject(original: unknown, reason: string, field?: string): Promise<void>;
+  /** Sends what is buffered, waits for every request, and returns the report. */
+  flush(): Promise<DeliveryReport>;
+  readonly report: DeliveryReport;
+}
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function withToken(payload: Payload, token: string | undefined): Payload {
+  if (token === undefined) return payload;
+  if (payload.endpoint === 'track' && payload.body.properties.token === undefined) {
+    return { ...payload, body: { ...payload.body, properties: { ...payload.body.properties, token } } };
+  }
+  if ((payload.endpoint === 'engage' || payload.endpoint === 'groups') && payload.body.$token === undefined) {
+    return { ...payload, body: { ...payload.body, $token: token } } as Payload;
+  }
+  return payload;
+}
+
+function insertIdOf(item: Item): string | undefined {
+  if (item.payload.endpoint !== 'import' && item.payload.endpoint !== 'track') return undefined;
+  const id = item.payload.body.properties.$insert_id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/**
+ * Delivers payloads to Mixpanel: batches per endpoint, gzip, bounded concurrency and optional rate
+ * caps, retries per the spec, 413 splitting, strict partial failures, and a dead-letter entry for
+ * every record it could not deliver. Nothing is dropped without a dead-letter entry.
+ */
+export function createSender(config: MixpanelConfig, options: SenderOptions = {}): Sender {
+  const concurrency = options.concurrency ?? 10;
+  const batchSize = Math.min(options.batchSize ?? LIMITS.maxEventsPerRequest, LIMITS.maxEventsPerRequest);
+  const maxBatchBytes = Math.min(options.maxBatchBytes ?? LIMITS.maxRequestBytes, LIMITS.maxRequestBytes);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const maxRetries = options.maxRetries ?? 5;
+  const maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 15 * 60_000;
+  const policy = options.backoff ?? SPEC_BACKOFF;
+  const useGzip = options.gzip ?? true;
+  const strict = options.strict ?? true;
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? sleepFor;
+  const now = options.now ?? Date.now;
+  const transport = options.transport ?? createTransport(concurrency);
+  const ownsTransport = options.transport === undefined;
+  const limiter = new RateLimiter(options, now, sleep);
+  const queue = new PQueue({ concurrency });
+  const report = emptyReport();
+  const startedAt = now();
+  const buffers = new Map<Endpoint, { items: Item[]; bytes: number }>();
+  let stoppedBecause: string | undefined;
+  const authorization = basicAuth(config);
+
+  async function deadLetter(
+    items: Item[] | Array<{ original: unknown; payload?: unknown }>,
+    stage: DeadLetterStage,
+    reason: string,
+    field?: string,
+    unsent = false,
+  ) {
+    const cleanReason = redact(reason, config.secrets);
+    const key = `${stage}: ${cleanReason.length > 120 ? `${cleanReason.slice(0, 117)}...` : cleanReason}`;
+    for (const item of items) {
+      report.deadLettered++;
+      if (unsent) report.unsent++;
+      report.rejectedByReason[key] = (report.rejectedByReason[key] ?? 0) + 1;
+      const entry: DeadLetterEntry = { record: item.original, stage, reason: cleanReason };
+      if ('payload' in item && item.payload !== undefined)
+        entry.payload = (item.payload as Payload).body ?? item.payload;
+      if (field !== undefined) entry.field = field;
+      await options.deadLetter?.write(entry);
+    }
+  }
+
+  function endpointUrl(endpoint: Endpoint): URL {
+    const url = new URL(`${config.apiHost}/${endpoint}`);
+    if (endpoint === 'import') {
+      if (strict) url.searchParams.set('strict', '1');
+      if (config.auth.kind === 'service-account') url.searchParams.set('project_id', config.auth.projectId);
+    } else {
+      url.searchParams.set('verbose', '1');
+    }
+    return url;
+  }
+
+  async function post(endpoint: Endpoint, items: Item[]): Promise<HttpResponse> {
+    const json = `[${items.map((item) => item.json).join(',')}]`;
+    const raw = Buffer.byteLength(json);
+    await limiter.acquire(items.length, raw);
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    let body: Buffer | string;
+    if (endpoint === 'import') {
+      headers.Authorization = authorization;
+      headers['Content-Type'] = 'application/json';
+      if (useGzip) {
+        body = await gzip(json);
+        headers['Content-Encoding'] = 'gzip';
+        report.bytesGzip += body.length;
+      } else body = json;
+    } else if (endpoint === 'track') {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      body = `data=${encodeURIComponent(json)}`;
+    } else {
+      headers['Content-Type'] = 'application/json';
+      body = json;
+    }
+    report.requests++;
+    report.bytesRaw += raw;
+    return transport.post(endpointUrl(endpoint), headers, body, timeoutMs);
+  }
+
+  async function deliver(endpoint: Endpoint, items: Item[]): Promise<void> {
+    let failures = 0;
+    let rateLimitAttempts = 0;
+    let rateLimitWaited = 0;
+    for (;;) {
+      if (stoppedBecause !== undefined) {
+        await deadLetter(items, 'exhausted', `not sent: ${stoppedBecause}`, undefined, true);
+        return;
+      }
+      let response: HttpResponse;
+      try {
+        response = await post(endpoint, items);
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        if (++failures > maxRetries) {
+          await deadLetter(
+            items,
+            'exhausted',
+            `gave up after ${maxRetries} retries: ${error.kind}: ${error.message}`,
+          );
+          return;
+        }
+        report.retriedRequests++;
+        await sleep(backoffDelay(policy, failures - 1, random));
+        continue;
+      }
+      const { status } = response;
+      if (status === 200) {
+        await acceptReply(endpoint, items, response.body);
+        return;
+      }
+      if (status === 400 && endpoint === 'import') {
+        await partialFailure(items, response.body);
+        return;
+      }
+      if (status === 401 || status === 403) {
+        stoppedBecause = `Mixpanel refused the credentials (HTTP ${status}); check the MIXPANEL_* settings and the project's region`;
+        await deadLetter(items, 'exhausted', `not sent: ${stoppedBecause}`, undefined, true);
+        return;
+      }
+      if (status === 413) {
+        if (items.length === 1) {
+          await deadLetter(items, 'mixpanel', 'Mixpanel refused the record as too large (HTTP 413)');
+          return;
+        }
+        const half = Math.ceil(items.length / 2);
+        await deliver(endpoint, items.slice(0, half));
+        await deliver(endpoint, items.slice(half));
+        return;
+      }
+      if (status === 429) {
+        const wait =
+          retryAfterMs(response.headers['retry-after'], now()) ??
+          backoffDelay(policy, rateLimitAttempts++, random);
+        if (rateLimitWaited + wait > maxRateLimitWaitMs) {
+          await deadLetter(
+            items,
+            'exhausted',
+            `still rate-limited (HTTP 429) after waiting ${Math.round(rateLimitWaited / 1000)} s`,
+          );
+          return;
+        }
+        rateLimitWaited += wait;
+        report.rateLimitedWaits++;
+        await sleep(wait);
+        continue;
+      }
+      if (status >= 500) {
+        if (++failures > maxRetries) {
+          await deadLetter(
+            items,
+            'exhausted',
+            `gave up after ${maxRetries} retries: HTTP ${status} ${response.body.slice(0, 200)}`,
+          );
+          return;
+        }
+        report.retriedRequests++;
+        await sleep(backoffDelay(policy, failures - 1, random));
+        continue;
+      }
+      await deadLetter(items, 'mixpanel', `HTTP ${status}: ${response.body.slice(0, 300)}`);
+      return;
+    }
+  }
+
+  async function acceptReply(endpoint: Endpoint, items: Item[], body: string): Promise<void> {
+    if (endpoint === 'import') {
+      report.delivered += items.length;
+      return;
+    }
+    const reply = parseStatusReply(body);
+    if (reply.ok) report.delivered += items.length;
+    else await deadLetter(items, 'mixpanel', reply.error);
+  }
+
+  async function partialFailure(items: Item[], body: string): Promise<void> {
+    const reply = parseImportFailure(body);
+    if (reply === undefined || reply.failed.length === 0) {
+      await deadLetter(items, 'mixpanel', `HTTP 400: ${body.slice(0, 300)}`);
+      return;
+    }
+    const failedAt = new Map<number, { field?: string; message: string }>();
+    const byInsertId = new Map<string, number[]>();
+    items.forEach((item, i) => {
+      const id = insertIdOf(item);
+      if (id !== undefined) byInsertId.set(id, [...(byInsertId.get(id) ?? []), i]);
+    });
+    const unplaced: Array<{ field?: string; message: string }> = [];
+    for (const failed of reply.failed) {
+      const index =
+        failed.index !== undefined && failed.index < items.length
+          ? failed.index
+          : failed.insertId !== undefined
+            ? byInsertId.get(failed.insertId)?.find((i) => !failedAt.has(i))
+            : undefined;
+      if (index === undefined) unplaced.push(failed);
+      else failedAt.set(index, failed);
+    }
+    for (const [index, failed] of failedAt) {
+      await deadLetter([items[index] as Item], 'mixpanel', failed.message, failed.field);
+    }
+    const accepted = items.length - failedAt.size;
+    report.delivered += accepted;
+    if (unplaced.length > 0) {
+      // Mixpanel named failures we cannot tie to a record: say so rather than guess which.
+      report.rejectedByReason[`mixpanel: ${unplaced.length} failed record(s) the reply did not identify`] =
+        unplaced.length;
+    }
+  }
+
+  function dispatch(endpoint: Endpoint): void {
+    const buffer = buffers.get(endpoint);
+    if (buffer === undefined || buffer.items.length === 0) return;
+    buffers.delete(endpoint);
+    void queue.add(() => deliver(endpoint, buffer.items));
+  }
+
+  return {
+    report,
+    async send(rawPayload, original = rawPayload.body) {
+      report.recordsIn++;
+      const payload = withToken(rawPayload, config.projectToken);
+      if (stoppedBecause !== undefined) {
+        await deadLetter(
+          [{ original, payload }],
+          'exhausted',
+          `not sent: ${stoppedBecause}`,
+          undefined,
+          true,
+        );
+        return;
+      }
+      const json = JSON.stringify(payload.body);
+      const bytes = Buffer.byteLength(json);
+      if (bytes + 2 > maxBatchBytes || bytes > LIMITS.maxEventBytes) {
+        await deadLetter(
+          [{ original, payload }],
+          'validation',
+          `the record is ${bytes} bytes as JSON; Mixpanel accepts at most ${Math.min(maxBatchBytes, LIMITS.maxEventBytes)}`,
+        );
+        return;
+      }
+      const endpoint = payload.endpoint;
+      let buffer = buffers.get(endpoint);
+      if (buffer !== undefined && buffer.bytes + bytes + 1 > maxBatchBytes) {
+        dispatch(endpoint);
+        buffer = undefined;
+      }
+      if (buffer === undefined) buffers.set(endpoint, (buffer = { items: [], bytes: 2 }));
+      buffer.items.push({ original, payload, json });
+      buffer.bytes += bytes + 1;
+      if (buffer.items.length >= batchSize) dispatch(endpoint);
+      if (queue.size >= concurrency) await queue.onSizeLessThan(concurrency);
+    },
+    async reject(original, reason, field) {
+      report.recordsIn++;
+      await deadLetter([{ original }], 'validation', reason, field);
+    },
+    async flush() {
+      for (const endpoint of [...buffers.keys()]) dispatch(endpoint);
+      await queue.onIdle();
+      report.elapsedMs = now() - startedAt;
+      report.eventsPerSecond = report.elapsedMs > 0 ? (report.delivered * 1000) / report.elapsedMs : 0;
+      if (stoppedBecause !== undefined) report.stoppedBecause = stoppedBecause;
+      if (ownsTransport) transport.close();
+      return report;
+    },
+  };
+}
+
+function basicAuth(config: MixpanelConfig): string {
+  const { auth } = config;
+  const user =
+    auth.kind === 'service-account'
+      ? `${auth.username}:${auth.secret}`
+      : auth.kind === 'api-secret'
+        ? `${auth.secret}:`
+        : `${auth.token}:`;
+  return `Basic ${Buffer.from(user).toString('base64')}`;
+}

@@ -1,0 +1,82 @@
+import http from 'node:http';
+import https from 'node:https';
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A request that got no HTTP answer: it timed out or the connection failed. Worth retrying. */
+export class TransportError extends Error {
+  constructor(
+    readonly kind: 'timeout' | 'connection',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}
+
+export interface Transport {
+  post(
+    url: URL,
+    headers: Record<string, string>,
+    body: Buffer | string,
+    timeoutMs: number,
+  ): Promise<HttpResponse>;
+  close(): void;
+}
+
+/** HTTP(S) with keep-alive connection pools sized to the sender's concurrency. */
+export function createTransport(maxSockets: number): Transport {
+  const agents = {
+    'http:': new http.Agent({ keepAlive: true, maxSockets }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets }),
+  };
+  return {
+    post(url, headers, body, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const client = url.protocol === 'https:' ? https : http;
+        const request = client.request(
+          url,
+          {
+            method: 'POST',
+            agent: agents[url.protocol === 'https:' ? 'https:' : 'http:'],
+            headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+          },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () =>
+              resolve({
+                status: response.statusCode ?? 0,
+                headers: response.headers,
+                body: Buffer.concat(chunks).toString('utf8'),
+              }),
+            );
+            response.on('error', (error) => reject(new TransportError('connection', error.message)));
+          },
+        );
+        request.setTimeout(timeoutMs, () => {
+          request.destroy(new TransportError('timeout', `no answer within ${timeoutMs} ms`));
+        });
+        request.on('error', (error) => {
+          reject(
+            error instanceof TransportError
+              ? error
+              : new TransportError(
+                  'connection',
+                  `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`.trim(),
+                ),
+          );
+        });
+        request.end(body);
+      });
+    },
+    close() {
+      agents['http:'].destroy();
+      agents['https:'].destroy();
+    },
+  };
+}
