@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { register as resolve } from './resolve.js';
+import { register as sandbox } from './sandbox.js';
 
 /**
  * Every idmerge command lives in its own module under this folder and exports a `register`
  * function; this list is the only place that knows them all.
  */
-const registrations: Array<(program: Command) => void> = [resolve];
+const registrations: Array<(program: Command) => void> = [resolve, sandbox];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);

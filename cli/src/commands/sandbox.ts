@@ -1,0 +1,109 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { parseFaultSpec, startSandbox, type IdMergeMode } from '@idmerge/shared';
+import { modeOption } from '../options.js';
+
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
+    return n;
+  };
+}
+
+function serviceAccount(value: string): { username: string; secret: string } {
+  const at = value.indexOf(':');
+  if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError('expected USER:SECRET');
+  return { username: value.slice(0, at), secret: value.slice(at + 1) };
+}
+
+function faults(value: string): string {
+  try {
+    parseFaultSpec(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return value;
+}
+
+interface SandboxCliOptions {
+  port: number;
+  mode: IdMergeMode;
+  projectToken?: string;
+  serviceAccount?: { username: string; secret: string };
+  projectId?: string;
+  apiSecret?: string;
+  faults?: string;
+  retryAfter?: number;
+  seed: number;
+  dataDir?: string;
+  sink?: boolean;
+  clientTimeoutMs: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('sandbox')
+    .description(
+      'Run a local Mixpanel-compatible ingestion server on 127.0.0.1: /import, /track, /engage, /groups with ' +
+        'strict validation, dedup and identity resolution, seeded faults, and inspection under /_sandbox/ ' +
+        '(stats, events, clusters, profiles, groups; POST /_sandbox/reset).',
+    )
+    .addOption(modeOption())
+    .option('--port <n>', 'port to listen on; 0 picks a free one', integer('--port', 0), 0)
+    .option(
+      '--project-token <token>',
+      'require this project token (Basic auth on /import, token in /track, /engage, /groups records)',
+    )
+    .option(
+      '--service-account <user:secret>',
+      'accept this service account on /import (with --project-id)',
+      serviceAccount,
+    )
+    .option('--project-id <id>', 'project ID the service account must send as ?project_id=')
+    .option('--api-secret <secret>', 'accept this project API secret on /import')
+    .option(
+      '--faults <spec>',
+      'inject faults per request, e.g. 429=0.1,500=0.05,503=0.02,reset=0.02,slow=0.01',
+      faults,
+    )
+    .option('--retry-after <seconds>', 'send Retry-After on injected 429s', integer('--retry-after', 0))
+    .option('--seed <n>', 'seed of the fault sequence', integer('--seed', 0), 1)
+    .option('--data-dir <dir>', 'keep ingested data across restarts in this directory')
+    .option('--sink', 'benchmark mode: count and check /import records, store nothing')
+    .option(
+      '--client-timeout-ms <ms>',
+      'how long a slow fault waits before answering',
+      integer('--client-timeout-ms', 1),
+      10_000,
+    )
+    .action(async (options: SandboxCliOptions) => {
+      if (options.serviceAccount && options.projectId === undefined) {
+        throw new InvalidArgumentError('--service-account needs --project-id');
+      }
+      const sandbox = await startSandbox({
+        port: options.port,
+        mode: options.mode,
+        projectToken: options.projectToken,
+        serviceAccount: options.serviceAccount && {
+          ...options.serviceAccount,
+          projectId: options.projectId as string,
+        },
+        apiSecret: options.apiSecret,
+        faults: options.faults,
+        retryAfterSeconds: options.retryAfter,
+        seed: options.seed,
+        dataDir: options.dataDir,
+        sink: options.sink,
+        clientTimeoutMs: options.clientTimeoutMs,
+      });
+      console.log(
+        `idmerge sandbox listening on ${sandbox.url} (${options.mode}${options.sink ? ', sink' : ''})`,
+      );
+      const stop = () => {
+        void sandbox.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,31 @@
+/**
+ * Benchmark sink: counts `/import` records, checks each is an event with a `$insert_id`, and
+ * counts repeated insert IDs. Stores nothing else, so it is never the bottleneck.
+ */
+export function createSink() {
+  let seen = new Set<string>();
+  let counts = { requests: 0, received: 0, accepted: 0, duplicates: 0, rejected: 0 };
+  return {
+    take(records: unknown[]): number {
+      counts.requests++;
+      let accepted = 0;
+      for (const record of records) {
+        counts.received++;
+        const id = (record as { properties?: { $insert_id?: unknown } } | null)?.properties?.$insert_id;
+        if (typeof id !== 'string' || id === '') counts.rejected++;
+        else if (seen.has(id)) counts.duplicates++;
+        else {
+          seen.add(id);
+          counts.accepted++;
+          accepted++;
+        }
+      }
+      return accepted;
+    },
+    stats: () => ({ ...counts }),
+    reset() {
+      seen = new Set();
+      counts = { requests: 0, received: 0, accepted: 0, duplicates: 0, rejected: 0 };
+    },
+  };
+}
