@@ -1,0 +1,205 @@
+import { access } from 'node:fs/promises';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import {
+  createDeadLetterFile,
+  createSender,
+  flatRowToEvent,
+  formatReport,
+  ID_MERGE_MODES,
+  loadMixpanelConfig,
+  redact,
+  type BackoffPolicy,
+  type DeliveryReport,
+  type IdMergeMode,
+  type MappingResult,
+} from '@idmerge/shared';
+import { FORMATS, readRecords, type RecordFormat } from '../input/records.js';
+
+interface ImportOptions {
+  format?: RecordFormat;
+  deadLetter: string;
+  concurrency: number;
+  batchSize: number;
+  mode: IdMergeMode;
+  timeZone?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  timeoutMs: number;
+  maxRetries: number;
+  backoff?: BackoffPolicy;
+}
+
+function backoffPolicy(value: string): BackoffPolicy {
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n) || n < 0)) {
+    throw new InvalidArgumentError(
+      'expected INITIAL,MAX,JITTER_MIN,JITTER_MAX in milliseconds, e.g. 2000,60000,1000,5000',
+    );
+  }
+  const [initialMs, maxMs, jitterMinMs, jitterMaxMs] = parts as [number, number, number, number];
+  return { initialMs, maxMs, jitterMinMs, jitterMaxMs };
+}
+
+function positive(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1`);
+    return n;
+  };
+}
+
+function describeErrors(result: Extract<MappingResult, { ok: false }>): { reason: string; field?: string } {
+  const first = result.errors[0];
+  return {
+    reason: result.errors.map((e) => `${e.field ? `${e.field}: ` : ''}${e.message}`).join('; '),
+    field: first?.field || undefined,
+  };
+}
+
+/**
+ * `idmerge import`: streams events (Mixpanel-shaped or flat rows) from files to Mixpanel through
+ * the shared sender. Exit 0 when everything was delivered, 2 when some records were dead-lettered,
+ * 1 when the run could not finish.
+ */
+export function register(program: Command): void {
+  program
+    .command('import')
+    .description(
+      'Send events from NDJSON, JSON, CSV or Parquet files to Mixpanel /import: validated, batched, gzipped, ' +
+        'retried, with a dead-letter file for every record that was not delivered. Credentials from MIXPANEL_* variables.',
+    )
+    .argument(
+      '<files...>',
+      'files of events: {event, properties} objects, or flat rows with event, time, distinct_id, $device_id, $user_id columns',
+    )
+    .addOption(
+      new Option('--format <format>', 'input format (default: from the file extension, else ndjson)').choices(
+        FORMATS,
+      ),
+    )
+    .addOption(
+      new Option('--mode <mode>', 'ID Merge API of the project')
+        .choices(ID_MERGE_MODES)
+        .env('MIXPANEL_ID_MERGE')
+        .default('simplified'),
+    )
+    .option(
+      '--dead-letter <path>',
+      'NDJSON file for records that were not delivered',
+      'idmerge-dead-letter.ndjson',
+    )
+    .option('--concurrency <n>', 'requests in flight at once', positive('--concurrency'), 10)
+    .option('--batch-size <n>', 'events per request (at most 2000)', positive('--batch-size'), 2000)
+    .option('--time-zone <zone>', 'IANA time zone of times written without one')
+    .option('--timeout-ms <ms>', 'per-request timeout', positive('--timeout-ms'), 60_000)
+    .option(
+      '--max-retries <n>',
+      'retries of a request after 5xx, timeouts and connection errors',
+      (v) => Number(v),
+      5,
+    )
+    .option(
+      '--backoff <ms,ms,ms,ms>',
+      'retry timing: initial, max, jitter min, jitter max (default: the spec, 2000,60000,1000,5000)',
+      backoffPolicy,
+    )
+    .option('--dry-run', 'validate and count, send nothing')
+    .option('--json', 'print the report as one JSON object')
+    .action(async (files: string[], options: ImportOptions) => {
+      for (const file of files) {
+        await access(file).catch(() => {
+          throw new InvalidArgumentError(`${file}: no such file, or it cannot be read`);
+        });
+      }
+      const config = options.dryRun ? undefined : loadMixpanelConfig();
+      const secrets = config?.secrets ?? [];
+      const deadLetter = createDeadLetterFile(options.deadLetter, secrets);
+      const sender = config
+        ? createSender(config, {
+            concurrency: options.concurrency,
+            batchSize: options.batchSize,
+            deadLetter,
+            timeoutMs: options.timeoutMs,
+            maxRetries: options.maxRetries,
+            backoff: options.backoff,
+          })
+        : undefined;
+      const dryRun = { in: 0, valid: 0, invalid: 0 };
+      const bar = process.stderr.isTTY
+        ? new SingleBar({
+            format: 'importing {value} records | {delivered} delivered | {speed}/s',
+            stream: process.stderr,
+          })
+        : undefined;
+      bar?.start(0, 0, { delivered: 0, speed: 0 });
+      const started = Date.now();
+      let index = 0;
+      let report: DeliveryReport | undefined;
+      let fatal: string | undefined;
+      try {
+        for (const file of files) {
+          for await (const record of readRecords(file, options.format)) {
+            const mapped = flatRowToEvent(record, {
+              mode: options.mode,
+              index: index++,
+              timeZone: options.timeZone,
+            });
+            if (!mapped.ok) {
+              const { reason, field } = describeErrors(mapped);
+              if (sender) await sender.reject(record, reason, field);
+              else {
+                dryRun.in++;
+                dryRun.invalid++;
+                await deadLetter.write({ record, stage: 'validation', reason, ...(field ? { field } : {}) });
+              }
+            } else if (sender) {
+              for (const payload of mapped.payloads) await sender.send(payload, record);
+            } else {
+              dryRun.in++;
+              dryRun.valid++;
+            }
+            if (bar && index % 1000 === 0) {
+              bar.setTotal(index);
+              bar.update(index, {
+                delivered: sender?.report.delivered ?? 0,
+                speed: Math.round((index * 1000) / (Date.now() - started + 1)),
+              });
+            }
+          }
+        }
+      } catch (error) {
+        fatal = redact(error instanceof Error ? error.message : String(error), secrets);
+      }
+      if (sender) report = await sender.flush();
+      bar?.stop();
+      await deadLetter.close();
+
+      const stopped = fatal ?? report?.stoppedBecause;
+      if (options.json) {
+        console.log(
+          JSON.stringify(
+            report
+              ? { ...report, deadLetterFile: options.deadLetter, ...(fatal ? { error: fatal } : {}) }
+              : {
+                  dryRun: true,
+                  records: dryRun.in,
+                  valid: dryRun.valid,
+                  invalid: dryRun.invalid,
+                  deadLetterFile: options.deadLetter,
+                },
+          ),
+        );
+      } else if (report) {
+        console.log(formatReport(report));
+        if (report.deadLettered > 0) console.log(`dead-letter file: ${options.deadLetter}`);
+      } else {
+        console.log(
+          `dry run: ${dryRun.in} records, ${dryRun.valid} valid, ${dryRun.invalid} invalid${dryRun.invalid ? ` (reasons in ${options.deadLetter})` : ''}; nothing was sent`,
+        );
+      }
+      if (fatal) console.error(`idmerge import: stopped: ${fatal}`);
+      const deadLettered = report ? report.deadLettered : dryRun.invalid;
+      process.exitCode = stopped !== undefined ? 1 : deadLettered > 0 ? 2 : 0;
+    });
+}
