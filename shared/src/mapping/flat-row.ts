@@ -1,4 +1,4 @@
-import type { IdMergeMode, JsonObject } from '../payload/index.js';
+import type { IdMergeMode, JsonObject, JsonValue } from '../payload/index.js';
 import { finalize } from './finalize.js';
 import { deriveInsertId } from './insert-id.js';
 import { failure, type MappingResult } from './issues.js';
@@ -15,6 +15,14 @@ export interface FlatRowOptions {
   /** Position of the record in its file, for errors. */
   index?: number;
   nowMs?: number;
+}
+
+/** A bigint, Date, Buffer or other non-plain object: JSON cannot carry it as it is. */
+function needsConversion(value: unknown): boolean {
+  if (typeof value === 'bigint') return true;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto !== Object.prototype && proto !== null;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -61,7 +69,13 @@ function normaliseShaped(
   options: FlatRowOptions,
 ): MappingResult {
   const source = record.properties as Record<string, unknown>;
-  const properties = toJsonValue(source) as JsonObject;
+  // Records parsed from JSON are JSON already: copy the top level only, converting what JSON cannot hold.
+  const properties: JsonObject = {};
+  for (const key in source) {
+    const value = source[key];
+    if (value === undefined) continue;
+    properties[key] = needsConversion(value) ? toJsonValue(value) : (value as JsonValue);
+  }
   if (typeof source.time !== 'number') {
     const time = parseEventTime(source.time, { timeZone: options.timeZone, nowMs: options.nowMs });
     if (!time.ok) return failure(label, 'properties.time', 'bad_time', time.message);

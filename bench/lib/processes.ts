@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MAIN = join(REPO_ROOT, 'cli', 'src', 'main.ts');
+const PRELOAD = join(REPO_ROOT, 'bench', 'lib', 'peak-rss-preload.cjs');
+
+/** Starts `idmerge sandbox` in its own process; resolves with its URL and a stop function. */
+export function startSandbox(args: string[]): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'sandbox', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const match = /listening on (\S+)/.exec(out);
+      if (match) resolve({ url: match[1] as string, stop: () => child.kill('SIGTERM') });
+    });
+  });
+}
+
+/** Runs an `idmerge` command in its own process; returns wall time, exit code, stdout and peak RSS. */
+export function timeIdmerge(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; code: number | null; stdout: string; peakRssMb: number }> {
+  const rssFile = join(tmpdir(), `idmerge-rss-${process.pid}-${Date.now()}`);
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, ['--require', PRELOAD, '--import', 'tsx', MAIN, ...args], {
+    env: { ...process.env, ...env, IDMERGE_PEAK_RSS_FILE: rssFile },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      resolve({ seconds, code, stdout, peakRssMb: Number(readFileSync(rssFile, 'utf8')) / 1024 });
+    });
+  });
+}
