@@ -11,7 +11,12 @@ import { writeEventFile } from './lib/events.js';
 import { REPO_ROOT, startSandbox, timeIdmerge } from './lib/processes.js';
 import { appendSection } from './lib/report.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, 'no-record': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    'no-record': { type: 'boolean', default: false },
+  },
+});
 const count = Number(values.events);
 const dataDir = join(REPO_ROOT, 'bench', '.data');
 mkdirSync(dataDir, { recursive: true });
@@ -23,12 +28,18 @@ if (!existsSync(file)) {
 
 const sink = await startSandbox(['--mode', 'simplified', '--sink']);
 try {
-  const run = await timeIdmerge(['import', file, '--json', '--dead-letter', join(dataDir, 'dead-letter.ndjson')], {
-    MIXPANEL_PROJECT_TOKEN: 'bench-token',
-    MIXPANEL_API_HOST: sink.url,
-  });
+  const run = await timeIdmerge(
+    ['import', file, '--json', '--dead-letter', join(dataDir, 'dead-letter.ndjson')],
+    {
+      MIXPANEL_PROJECT_TOKEN: 'bench-token',
+      MIXPANEL_API_HOST: sink.url,
+    },
+  );
   const report = JSON.parse(run.stdout) as { delivered: number; deadLettered: number };
-  const stats = (await (await fetch(`${sink.url}/_sandbox/stats`)).json()) as { accepted: number; duplicates: number };
+  const stats = (await (await fetch(`${sink.url}/_sandbox/stats`)).json()) as {
+    accepted: number;
+    duplicates: number;
+  };
   const eps = Math.round(count / run.seconds);
   const body = `| events | delivered | unique at the sink | wall seconds (incl. start-up) | events/s | peak RSS |
 | --- | --- | --- | --- | --- | --- |
@@ -36,7 +47,8 @@ try {
 
 Targets: ≥ 100,000 events/s, peak RSS ≤ 250 MB. The importer validates every event (strict rules) before sending; batches of 2000, gzip, 10 concurrent requests.`;
   console.log(body);
-  if (!values['no-record']) appendSection('idmerge import to a sink', `pnpm bench:import-sink --events ${count}`, body);
+  if (!values['no-record'])
+    appendSection('idmerge import to a sink', `pnpm bench:import-sink --events ${count}`, body);
 } finally {
   sink.stop();
 }

@@ -29,7 +29,8 @@ export async function writeEventFile(path: string, count: number): Promise<void>
       properties.$device_id = `d-${(i % 400_000).toString(36)}`;
       properties.$user_id = `u-${(i % 200_000).toString(36)}`;
     } else properties.$user_id = `u-${(i % 200_000).toString(36)}`;
-    if (!out.write(`${JSON.stringify({ event: kind < 5 ? 'Page Viewed' : 'Purchase', properties })}\n`)) await once(out, 'drain');
+    if (!out.write(`${JSON.stringify({ event: kind < 5 ? 'Page Viewed' : 'Purchase', properties })}\n`))
+      await once(out, 'drain');
   }
   out.end();
   await once(out, 'finish');

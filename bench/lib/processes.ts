@@ -10,7 +10,9 @@ const PRELOAD = join(REPO_ROOT, 'bench', 'lib', 'peak-rss-preload.cjs');
 
 /** Starts `idmerge sandbox` in its own process; resolves with its URL and a stop function. */
 export function startSandbox(args: string[]): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'sandbox', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'sandbox', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
@@ -23,7 +25,10 @@ export function startSandbox(args: string[]): Promise<{ url: string; stop: () =>
 }
 
 /** Runs an `idmerge` command in its own process; returns wall time, exit code, stdout and peak RSS. */
-export function timeIdmerge(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; code: number | null; stdout: string; peakRssMb: number }> {
+export function timeIdmerge(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ seconds: number; code: number | null; stdout: string; peakRssMb: number }> {
   const rssFile = join(tmpdir(), `idmerge-rss-${process.pid}-${Date.now()}`);
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, ['--require', PRELOAD, '--import', 'tsx', MAIN, ...args], {
