@@ -49,6 +49,10 @@ function positive(name: string) {
   };
 }
 
+function isMixpanelShaped(record: unknown): boolean {
+  return typeof record === 'object' && record !== null && 'event' in record && 'properties' in record;
+}
+
 function describeErrors(result: Extract<MappingResult, { ok: false }>): { reason: string; field?: string } {
   const first = result.errors[0];
   return {
@@ -154,7 +158,10 @@ export function register(program: Command): void {
                 await deadLetter.write({ record, stage: 'validation', reason, ...(field ? { field } : {}) });
               }
             } else if (sender) {
-              for (const payload of mapped.payloads) await sender.send(payload, record);
+              // A Mixpanel-shaped record is its own payload (normalised); only flat rows are kept as
+              // they came, for the dead-letter file. Queued batches then hold one JSON string a record.
+              const original = isMixpanelShaped(record) ? undefined : record;
+              for (const payload of mapped.payloads) await sender.send(payload, original);
             } else {
               dryRun.in++;
               dryRun.valid++;

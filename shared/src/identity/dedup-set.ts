@@ -1,6 +1,6 @@
 /**
  * Remembers Mixpanel's deduplication keys (event, distinct_id, time, $insert_id) in 8 bytes each:
- * a 64-bit hash in an open-addressing table of two Uint32Arrays. Keys are hashed field by field
+ * a 64-bit hash in an open-addressing table of two Uint32Arrays (load factor up to 0.75). Keys are hashed field by field
  * without building a string. The chance that two different keys collide among 10 million is about
  * 3 in a million; the trade buys a model that holds tens of millions of events in a few hundred MB.
  */
@@ -42,7 +42,7 @@ export class DedupSet {
     this.hi[slot] = hi;
     this.lo[slot] = lo;
     this.count++;
-    if (this.count * 2 > this.mask) this.grow();
+    if (this.count * 4 > this.mask * 3) this.grow(); // load factor 0.75
     return true;
   }
 

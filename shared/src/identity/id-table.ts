@@ -1,4 +1,5 @@
 import { DEVICE_PREFIX } from './device-prefix.js';
+import { GrowableInt32 } from './growable.js';
 
 /**
  * Interns ID strings to dense integers so the rest of the model works on typed arrays. Devices of
@@ -10,7 +11,7 @@ export class IdTable {
   private readonly ids = new Map<string, number>();
   private readonly devices = new Map<string, number>();
   private readonly raw: string[] = [];
-  private readonly isDevice: boolean[] = [];
+  private readonly isDevice = new GrowableInt32(1 << 16);
 
   get size(): number {
     return this.raw.length;
@@ -38,7 +39,7 @@ export class IdTable {
     if (index === undefined) {
       index = this.raw.length;
       this.raw.push(key);
-      this.isDevice.push(device);
+      this.isDevice.set(index, device ? 1 : 0);
       table.set(key, index);
     }
     return index;
@@ -47,6 +48,6 @@ export class IdTable {
   name(index: number): string {
     const raw = this.raw[index];
     if (raw === undefined) throw new RangeError(`no ID with index ${index}`);
-    return this.isDevice[index] ? DEVICE_PREFIX + raw : raw;
+    return this.isDevice.get(index) === 1 ? DEVICE_PREFIX + raw : raw;
   }
 }

@@ -40,15 +40,20 @@ export interface SenderOptions {
   now?: () => number;
 }
 
-/** One record on its way: what came in, the payload, and its JSON (serialized once). */
+/**
+ * One record on its way: its JSON (serialized once) and, only when it differs from the payload,
+ * what came in. Queued batches hold nothing else, so memory stays small while requests wait.
+ */
 interface Item {
-  original: unknown;
-  payload: Payload;
   json: string;
+  original?: unknown;
 }
 
 export interface Sender {
-  /** Queues one payload; resolves when there is room again (backpressure). */
+  /**
+   * Queues one payload; resolves when there is room again (backpressure). `original` is the input
+   * record it came from, kept for the dead-letter file when it differs from the payload.
+   */
   send(payload: Payload, original?: unknown): Promise<void>;
   /** Records a record that never became a payload (failed mapping or validation). */
   reject(original: unknown, reason: string, field?: string): Promise<void>;
@@ -70,9 +75,10 @@ function withToken(payload: Payload, token: string | undefined): Payload {
   return payload;
 }
 
+/** The `$insert_id` of a queued event (parsed back only when a reply names failed records). */
 function insertIdOf(item: Item): string | undefined {
-  if (item.payload.endpoint !== 'import' && item.payload.endpoint !== 'track') return undefined;
-  const id = item.payload.body.properties.$insert_id;
+  const body = JSON.parse(item.json) as { properties?: { $insert_id?: unknown } };
+  const id = body.properties?.$insert_id;
   return typeof id === 'string' ? id : undefined;
 }
 
@@ -105,7 +111,7 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
   const authorization = basicAuth(config);
 
   async function deadLetter(
-    items: Item[] | Array<{ original: unknown; payload?: unknown }>,
+    items: Array<{ json?: string; original?: unknown; payload?: Payload }>,
     stage: DeadLetterStage,
     reason: string,
     field?: string,
@@ -117,9 +123,10 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       report.deadLettered++;
       if (unsent) report.unsent++;
       report.rejectedByReason[key] = (report.rejectedByReason[key] ?? 0) + 1;
-      const entry: DeadLetterEntry = { record: item.original, stage, reason: cleanReason };
-      if ('payload' in item && item.payload !== undefined)
-        entry.payload = (item.payload as Payload).body ?? item.payload;
+      const payload =
+        item.payload?.body ?? (item.json !== undefined ? (JSON.parse(item.json) as unknown) : undefined);
+      const entry: DeadLetterEntry = { record: item.original ?? payload, stage, reason: cleanReason };
+      if (payload !== undefined) entry.payload = payload;
       if (field !== undefined) entry.field = field;
       await options.deadLetter?.write(entry);
     }
@@ -301,7 +308,7 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
 
   return {
     report,
-    async send(rawPayload, original = rawPayload.body) {
+    async send(rawPayload, original) {
       report.recordsIn++;
       const payload = withToken(rawPayload, config.projectToken);
       if (stoppedBecause !== undefined) {
@@ -331,7 +338,9 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
         buffer = undefined;
       }
       if (buffer === undefined) buffers.set(endpoint, (buffer = { items: [], bytes: 2 }));
-      buffer.items.push({ original, payload, json });
+      buffer.items.push(
+        original === undefined || original === rawPayload.body ? { json } : { json, original },
+      );
       buffer.bytes += bytes + 1;
       if (buffer.items.length >= batchSize) dispatch(endpoint);
       if (queue.size >= concurrency) await queue.onSizeLessThan(concurrency);

@@ -7,8 +7,12 @@ export interface Violation {
   message: string;
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** True when `text` holds a lone UTF-16 surrogate, which cannot be encoded as UTF-8. */
 export function hasLoneSurrogate(text: string): boolean {
+  // Fast path: most strings hold no surrogate at all (a native scan); pair them up only if they do.
+  if (!SURROGATE.test(text)) return false;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code >= 0xd800 && code <= 0xdbff) {
