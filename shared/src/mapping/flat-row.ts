@@ -43,7 +43,14 @@ export function flatRowToEvent(record: unknown, options: FlatRowOptions): Mappin
   if (!isObject(record)) return failure(label, '', 'not_an_object', 'a record must be a JSON object');
   if (isObject(record.properties) && 'event' in record) return normaliseShaped(record, label, options);
 
-  const insertColumn = first(record, ['$insert_id', 'insert_id']);
+  let row = record;
+  let insertColumn = first(record, ['$insert_id', 'insert_id']);
+  if (insertColumn === undefined) {
+    // No insert ID: derive one from the whole row, so the same row always gets the same ID.
+    const keys = Object.keys(record).sort();
+    row = { ...record, $insert_id: deriveInsertId(keys.flatMap((key) => [key, record[key]])) };
+    insertColumn = '$insert_id';
+  }
   const mapping: EventsMapping = {
     type: 'events',
     event: 'event',
@@ -52,9 +59,9 @@ export function flatRowToEvent(record: unknown, options: FlatRowOptions): Mappin
     device_id: first(record, ['$device_id', 'device_id']),
     user_id: first(record, ['$user_id', 'user_id']),
     distinct_id: 'distinct_id' in record ? 'distinct_id' : undefined,
-    insert_id: insertColumn ?? Object.keys(record).sort(),
+    insert_id: insertColumn,
   };
-  const result = mapWarehouseRow(record, mapping, {
+  const result = mapWarehouseRow(row, mapping, {
     mode: options.mode,
     token: options.token,
     nowMs: options.nowMs,

@@ -188,3 +188,22 @@ describe('mapWarehouseRow: identities and profiles', () => {
     expect(parsed.error?.issues[0]?.message).toMatch(/user_idd/);
   });
 });
+
+describe('flatRowToEvent', () => {
+  it('keeps every column as a property when it derives the insert ID from the whole row', async () => {
+    const { flatRowToEvent } = await import('../flat-row.js');
+    const row = { event: 'Purchase', time: 1763800000, distinct_id: 'U1', n: 2, plan: 'pro' };
+    const a = flatRowToEvent(row, { mode: 'original', nowMs: NOW });
+    const b = flatRowToEvent({ ...row }, { mode: 'original', nowMs: NOW });
+    const c = flatRowToEvent({ ...row, n: 3 }, { mode: 'original', nowMs: NOW });
+    const props = (r: typeof a) => (r.ok ? (r.payloads[0]?.body as MixpanelEvent).properties : {});
+    expect(props(a)).toMatchObject({
+      n: 2,
+      plan: 'pro',
+      distinct_id: 'U1',
+      $insert_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
+    expect(props(a).$insert_id).toBe(props(b).$insert_id);
+    expect(props(a).$insert_id).not.toBe(props(c).$insert_id);
+  });
+});
