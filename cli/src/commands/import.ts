@@ -14,7 +14,7 @@ import {
   type IdMergeMode,
   type MappingResult,
 } from '@idmerge/shared';
-import { FORMATS, readRecords, type RecordFormat } from '../input/records.js';
+import { FORMATS, readRecordBatches, type RecordFormat } from '../input/records.js';
 
 interface ImportOptions {
   format?: RecordFormat;
@@ -143,30 +143,40 @@ export function register(program: Command): void {
       let fatal: string | undefined;
       try {
         for (const file of files) {
-          for await (const record of readRecords(file, options.format)) {
-            const mapped = flatRowToEvent(record, {
-              mode: options.mode,
-              index: index++,
-              timeZone: options.timeZone,
-            });
-            if (!mapped.ok) {
-              const { reason, field } = describeErrors(mapped);
-              if (sender) await sender.reject(record, reason, field);
-              else {
+          for await (const batch of readRecordBatches(file, options.format)) {
+            for (const record of batch) {
+              const mapped = flatRowToEvent(record, {
+                mode: options.mode,
+                index: index++,
+                timeZone: options.timeZone,
+              });
+              if (!mapped.ok) {
+                const { reason, field } = describeErrors(mapped);
+                if (sender) await sender.reject(record, reason, field);
+                else {
+                  dryRun.in++;
+                  dryRun.invalid++;
+                  await deadLetter.write({
+                    record,
+                    stage: 'validation',
+                    reason,
+                    ...(field ? { field } : {}),
+                  });
+                }
+              } else if (sender) {
+                // A Mixpanel-shaped record is its own payload (normalised); only flat rows are kept as
+                // they came, for the dead-letter file. Queued batches then hold one JSON string a record.
+                const original = isMixpanelShaped(record) ? undefined : record;
+                for (const payload of mapped.payloads) {
+                  const wait = sender.send(payload, original);
+                  if (wait !== undefined) await wait;
+                }
+              } else {
                 dryRun.in++;
-                dryRun.invalid++;
-                await deadLetter.write({ record, stage: 'validation', reason, ...(field ? { field } : {}) });
+                dryRun.valid++;
               }
-            } else if (sender) {
-              // A Mixpanel-shaped record is its own payload (normalised); only flat rows are kept as
-              // they came, for the dead-letter file. Queued batches then hold one JSON string a record.
-              const original = isMixpanelShaped(record) ? undefined : record;
-              for (const payload of mapped.payloads) await sender.send(payload, original);
-            } else {
-              dryRun.in++;
-              dryRun.valid++;
             }
-            if (bar && index % 1000 === 0) {
+            if (bar) {
               bar.setTotal(index);
               bar.update(index, {
                 delivered: sender?.report.delivered ?? 0,

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { flatRowToEvent } from '@idmerge/shared';
-import { formatOf, readRecords } from './records.js';
+import { formatOf, readRecordBatches } from './records.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 
-async function collect(path: string, format?: Parameters<typeof readRecords>[1]): Promise<unknown[]> {
+async function collect(path: string, format?: Parameters<typeof readRecordBatches>[1]): Promise<unknown[]> {
   const records: unknown[] = [];
-  for await (const record of readRecords(path, format)) records.push(record);
+  for await (const batch of readRecordBatches(path, format)) records.push(...batch);
   return records;
 }
 
@@ -33,6 +33,14 @@ describe('readRecords', () => {
     await expect(collect(file)).rejects.toThrow(/a\.ndjson, line 4: not valid JSON/);
     writeFileSync(file, '{"a":1}\r\n\n{"a":2}');
     expect(await collect(file)).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
+  it('hands records over in batches of at most 1000', async () => {
+    const file = join(dir, 'many.json');
+    writeFileSync(file, JSON.stringify(Array.from({ length: 2500 }, (_, i) => ({ i }))));
+    const sizes: number[] = [];
+    for await (const batch of readRecordBatches(file)) sizes.push(batch.length);
+    expect(sizes).toEqual([1000, 1000, 500]);
   });
 
   it('streams a JSON array', async () => {

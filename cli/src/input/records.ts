@@ -15,32 +15,49 @@ export function formatOf(path: string): RecordFormat {
   return 'ndjson';
 }
 
-/** Lines of a file, read in large chunks (faster than readline for big files). */
-async function* lines(path: string): AsyncGenerator<string> {
-  let rest = '';
-  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-    const text = rest + (chunk as string);
-    let start = 0;
-    for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
-      yield text.slice(start, end);
-      start = end + 1;
-    }
-    rest = text.slice(start);
-  }
-  if (rest !== '') yield rest;
-}
+/** How many records a reader hands over at once: one await per batch, not per record. */
+const BATCH = 1000;
 
-async function* ndjson(path: string): AsyncGenerator<unknown> {
+/** NDJSON read in large chunks and parsed a chunk at a time (faster than readline for big files). */
+async function* ndjson(path: string): AsyncGenerator<unknown[]> {
+  let rest = '';
   let number = 0;
-  for await (const line of lines(path)) {
+  const parse = (line: string, batch: unknown[]) => {
     number++;
-    if (line.trim() === '') continue;
+    if (line.trim() === '') return;
     try {
-      yield JSON.parse(line);
+      batch.push(JSON.parse(line));
     } catch (error) {
       throw new InputError(path, `, line ${number}`, `not valid JSON (${(error as Error).message})`);
     }
+  };
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const text = rest + (chunk as string);
+    const batch: unknown[] = [];
+    let start = 0;
+    for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
+      parse(text.slice(start, end), batch);
+      start = end + 1;
+    }
+    rest = text.slice(start);
+    if (batch.length > 0) yield batch;
   }
+  const last: unknown[] = [];
+  if (rest !== '') parse(rest, last);
+  if (last.length > 0) yield last;
+}
+
+/** Groups a record stream into batches. */
+async function* batched(records: AsyncIterable<unknown>): AsyncGenerator<unknown[]> {
+  let batch: unknown[] = [];
+  for await (const record of records) {
+    batch.push(record);
+    if (batch.length >= BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 async function* jsonArray(path: string): AsyncGenerator<unknown> {
@@ -63,13 +80,13 @@ async function* csv(path: string): AsyncGenerator<unknown> {
   }
 }
 
-async function* parquet(path: string): AsyncGenerator<unknown> {
+async function* parquet(path: string): AsyncGenerator<unknown[]> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
     const result = await connection.stream(`select * from read_parquet('${path.replaceAll("'", "''")}')`);
-    for await (const rows of result.yieldRowObjectJs()) yield* rows;
+    for await (const rows of result.yieldRowObjectJs()) yield rows;
   } catch (error) {
     throw new InputError(path, '', `cannot read it as Parquet (${(error as Error).message})`);
   } finally {
@@ -78,15 +95,18 @@ async function* parquet(path: string): AsyncGenerator<unknown> {
   }
 }
 
-/** Records of a file, one at a time, never the whole file in memory. */
-export function readRecords(path: string, format: RecordFormat = formatOf(path)): AsyncGenerator<unknown> {
+/** Records of a file in batches, never the whole file in memory. */
+export function readRecordBatches(
+  path: string,
+  format: RecordFormat = formatOf(path),
+): AsyncGenerator<unknown[]> {
   switch (format) {
     case 'ndjson':
       return ndjson(path);
     case 'json':
-      return jsonArray(path);
+      return batched(jsonArray(path));
     case 'csv':
-      return csv(path);
+      return batched(csv(path));
     case 'parquet':
       return parquet(path);
   }

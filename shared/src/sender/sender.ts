@@ -12,6 +12,8 @@ import { parseImportFailure, parseStatusReply } from './responses.js';
 import { createTransport, TransportError, type HttpResponse, type Transport } from './transport.js';
 
 const gzip = promisify(gzipCallback);
+/** Fast compression: JSON events still shrink about 8x, at a fraction of the CPU of level 6. */
+const GZIP_LEVEL = 1;
 
 export interface SenderOptions {
   /** Requests in flight at once (default 10). */
@@ -51,10 +53,11 @@ interface Item {
 
 export interface Sender {
   /**
-   * Queues one payload; resolves when there is room again (backpressure). `original` is the input
+   * Queues one payload. Returns a promise only when the caller must wait (a full queue, or a
+   * dead-letter write); otherwise nothing, so the hot path costs no promise per record. `original` is the input
    * record it came from, kept for the dead-letter file when it differs from the payload.
    */
-  send(payload: Payload, original?: unknown): Promise<void>;
+  send(payload: Payload, original?: unknown): Promise<void> | undefined;
   /** Records a record that never became a payload (failed mapping or validation). */
   reject(original: unknown, reason: string, field?: string): Promise<void>;
   /** Sends what is buffered, waits for every request, and returns the report. */
@@ -153,7 +156,7 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       headers.Authorization = authorization;
       headers['Content-Type'] = 'application/json';
       if (useGzip) {
-        body = await gzip(json);
+        body = await gzip(json, { level: GZIP_LEVEL });
         headers['Content-Encoding'] = 'gzip';
         report.bytesGzip += body.length;
       } else body = json;
@@ -308,28 +311,27 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
 
   return {
     report,
-    async send(rawPayload, original) {
+    send(rawPayload, original) {
       report.recordsIn++;
       const payload = withToken(rawPayload, config.projectToken);
       if (stoppedBecause !== undefined) {
-        await deadLetter(
+        return deadLetter(
           [{ original, payload }],
           'exhausted',
           `not sent: ${stoppedBecause}`,
           undefined,
           true,
         );
-        return;
       }
       const json = JSON.stringify(payload.body);
       const bytes = Buffer.byteLength(json);
       if (bytes + 2 > maxBatchBytes || bytes > LIMITS.maxEventBytes) {
-        await deadLetter(
+        const limit = Math.min(maxBatchBytes, LIMITS.maxEventBytes);
+        return deadLetter(
           [{ original, payload }],
           'validation',
-          `the record is ${bytes} bytes as JSON; Mixpanel accepts at most ${Math.min(maxBatchBytes, LIMITS.maxEventBytes)}`,
+          `the record is ${bytes} bytes as JSON; Mixpanel accepts at most ${limit}`,
         );
-        return;
       }
       const endpoint = payload.endpoint;
       let buffer = buffers.get(endpoint);
@@ -343,7 +345,7 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       );
       buffer.bytes += bytes + 1;
       if (buffer.items.length >= batchSize) dispatch(endpoint);
-      if (queue.size >= concurrency) await queue.onSizeLessThan(concurrency);
+      return queue.size >= concurrency ? queue.onSizeLessThan(concurrency) : undefined;
     },
     async reject(original, reason, field) {
       report.recordsIn++;
