@@ -144,7 +144,8 @@ export function register(program: Command): void {
       try {
         for (const file of files) {
           for await (const batch of readRecordBatches(file, options.format)) {
-            for (const record of batch) {
+            for (let i = 0; i < batch.records.length; i++) {
+              const record = batch.records[i];
               const mapped = flatRowToEvent(record, {
                 mode: options.mode,
                 index: index++,
@@ -168,7 +169,9 @@ export function register(program: Command): void {
                 // they came, for the dead-letter file. Queued batches then hold one JSON string a record.
                 const original = isMixpanelShaped(record) ? undefined : record;
                 for (const payload of mapped.payloads) {
-                  const wait = sender.send(payload, original);
+                  // An unchanged NDJSON record is sent as the very text it was read as: no re-serialising.
+                  const text = mapped.sameAsInput ? batch.texts?.[i] : undefined;
+                  const wait = sender.send(payload, original, text);
                   if (wait !== undefined) await wait;
                 }
               } else {

@@ -10,7 +10,7 @@ const NOW = Date.UTC(2026, 0, 1);
 
 async function collect(path: string, format?: Parameters<typeof readRecordBatches>[1]): Promise<unknown[]> {
   const records: unknown[] = [];
-  for await (const batch of readRecordBatches(path, format)) records.push(...batch);
+  for await (const batch of readRecordBatches(path, format)) records.push(...batch.records);
   return records;
 }
 
@@ -33,13 +33,17 @@ describe('readRecords', () => {
     await expect(collect(file)).rejects.toThrow(/a\.ndjson, line 4: not valid JSON/);
     writeFileSync(file, '{"a":1}\r\n\n{"a":2}');
     expect(await collect(file)).toEqual([{ a: 1 }, { a: 2 }]);
+    const batches = [];
+    for await (const batch of readRecordBatches(file)) batches.push(batch);
+    const [batch] = batches;
+    expect(batch?.texts?.map((t) => JSON.parse(t))).toEqual(batch?.records);
   });
 
   it('hands records over in batches of at most 1000', async () => {
     const file = join(dir, 'many.json');
     writeFileSync(file, JSON.stringify(Array.from({ length: 2500 }, (_, i) => ({ i }))));
     const sizes: number[] = [];
-    for await (const batch of readRecordBatches(file)) sizes.push(batch.length);
+    for await (const batch of readRecordBatches(file)) sizes.push(batch.records.length);
     expect(sizes).toEqual([1000, 1000, 500]);
   });
 

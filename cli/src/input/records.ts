@@ -18,46 +18,53 @@ export function formatOf(path: string): RecordFormat {
 /** How many records a reader hands over at once: one await per batch, not per record. */
 const BATCH = 1000;
 
+/** Records read together; for NDJSON also each record's JSON text (`texts[i]` is `records[i]`). */
+export interface RecordBatch {
+  records: unknown[];
+  texts?: string[];
+}
+
 /** NDJSON read in large chunks and parsed a chunk at a time (faster than readline for big files). */
-async function* ndjson(path: string): AsyncGenerator<unknown[]> {
+async function* ndjson(path: string): AsyncGenerator<RecordBatch> {
   let rest = '';
   let number = 0;
-  const parse = (line: string, batch: unknown[]) => {
+  const parse = (line: string, batch: Required<RecordBatch>) => {
     number++;
     if (line.trim() === '') return;
     try {
-      batch.push(JSON.parse(line));
+      batch.records.push(JSON.parse(line));
+      batch.texts.push(line);
     } catch (error) {
       throw new InputError(path, `, line ${number}`, `not valid JSON (${(error as Error).message})`);
     }
   };
   for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     const text = rest + (chunk as string);
-    const batch: unknown[] = [];
+    const batch: Required<RecordBatch> = { records: [], texts: [] };
     let start = 0;
     for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
       parse(text.slice(start, end), batch);
       start = end + 1;
     }
     rest = text.slice(start);
-    if (batch.length > 0) yield batch;
+    if (batch.records.length > 0) yield batch;
   }
-  const last: unknown[] = [];
+  const last: Required<RecordBatch> = { records: [], texts: [] };
   if (rest !== '') parse(rest, last);
-  if (last.length > 0) yield last;
+  if (last.records.length > 0) yield last;
 }
 
 /** Groups a record stream into batches. */
-async function* batched(records: AsyncIterable<unknown>): AsyncGenerator<unknown[]> {
-  let batch: unknown[] = [];
-  for await (const record of records) {
-    batch.push(record);
-    if (batch.length >= BATCH) {
-      yield batch;
-      batch = [];
+async function* batched(source: AsyncIterable<unknown>): AsyncGenerator<RecordBatch> {
+  let records: unknown[] = [];
+  for await (const record of source) {
+    records.push(record);
+    if (records.length >= BATCH) {
+      yield { records };
+      records = [];
     }
   }
-  if (batch.length > 0) yield batch;
+  if (records.length > 0) yield { records };
 }
 
 async function* jsonArray(path: string): AsyncGenerator<unknown> {
@@ -80,13 +87,13 @@ async function* csv(path: string): AsyncGenerator<unknown> {
   }
 }
 
-async function* parquet(path: string): AsyncGenerator<unknown[]> {
+async function* parquet(path: string): AsyncGenerator<RecordBatch> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
     const result = await connection.stream(`select * from read_parquet('${path.replaceAll("'", "''")}')`);
-    for await (const rows of result.yieldRowObjectJs()) yield rows;
+    for await (const rows of result.yieldRowObjectJs()) yield { records: rows };
   } catch (error) {
     throw new InputError(path, '', `cannot read it as Parquet (${(error as Error).message})`);
   } finally {
@@ -99,7 +106,7 @@ async function* parquet(path: string): AsyncGenerator<unknown[]> {
 export function readRecordBatches(
   path: string,
   format: RecordFormat = formatOf(path),
-): AsyncGenerator<unknown[]> {
+): AsyncGenerator<RecordBatch> {
   switch (format) {
     case 'ndjson':
       return ndjson(path);

@@ -1,4 +1,4 @@
-import type { IdMergeMode, JsonObject, JsonValue } from '../payload/index.js';
+import type { IdMergeMode, JsonObject, JsonValue, MixpanelEvent } from '../payload/index.js';
 import { finalize } from './finalize.js';
 import { deriveInsertId } from './insert-id.js';
 import { failure, type MappingResult } from './issues.js';
@@ -70,12 +70,37 @@ export function flatRowToEvent(record: unknown, options: FlatRowOptions): Mappin
   return result;
 }
 
+/** True when a `{event, properties}` record needs no change at all to be sent. */
+function isReadyAsIs(
+  record: Record<string, unknown>,
+  source: Record<string, unknown>,
+  options: FlatRowOptions,
+): boolean {
+  let keys = 0;
+  for (const _key in record) keys++;
+  if (keys !== 2 || typeof record.event !== 'string' || typeof source.time !== 'number') return false;
+  if (typeof source.$insert_id !== 'string' || source.$insert_id === '') return false;
+  if (options.token !== undefined && source.token === undefined) return false;
+  for (const key in source) if (source[key] === undefined || needsConversion(source[key])) return false;
+  return true;
+}
+
 function normaliseShaped(
   record: Record<string, unknown>,
   label: string,
   options: FlatRowOptions,
 ): MappingResult {
   const source = record.properties as Record<string, unknown>;
+  if (isReadyAsIs(record, source, options)) {
+    // Already exactly a Mixpanel event: the record is the payload, nothing copied.
+    const result = finalize(
+      label,
+      [{ endpoint: 'import', body: record as unknown as MixpanelEvent }],
+      [],
+      options,
+    );
+    return result.ok ? { ...result, sameAsInput: true } : result;
+  }
   // Records parsed from JSON are JSON already: copy the top level only, converting what JSON cannot hold.
   const properties: JsonObject = {};
   for (const key in source) {

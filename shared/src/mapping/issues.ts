@@ -11,7 +11,14 @@ export interface MappingIssue {
 }
 
 export type MappingResult =
-  { ok: true; payloads: Payload[]; warnings: MappingIssue[] } | { ok: false; errors: MappingIssue[] };
+  | {
+      ok: true;
+      payloads: Payload[];
+      warnings: MappingIssue[];
+      /** The single payload is the input record itself, unchanged: its JSON text can be sent as it is. */
+      sameAsInput?: boolean;
+    }
+  | { ok: false; errors: MappingIssue[] };
 
 /** Thrown inside a mapper to stop at the first problem; mappers turn it into a failed MappingResult. */
 export class MappingFailure extends Error {

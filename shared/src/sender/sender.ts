@@ -54,10 +54,11 @@ interface Item {
 export interface Sender {
   /**
    * Queues one payload. Returns a promise only when the caller must wait (a full queue, or a
-   * dead-letter write); otherwise nothing, so the hot path costs no promise per record. `original` is the input
+   * dead-letter write); otherwise nothing, so the hot path costs no promise per record. `json`, when
+   * given, is the payload body's JSON text already (e.g. the line it was read from). `original` is the input
    * record it came from, kept for the dead-letter file when it differs from the payload.
    */
-  send(payload: Payload, original?: unknown): Promise<void> | undefined;
+  send(payload: Payload, original?: unknown, json?: string): Promise<void> | undefined;
   /** Records a record that never became a payload (failed mapping or validation). */
   reject(original: unknown, reason: string, field?: string): Promise<void>;
   /** Sends what is buffered, waits for every request, and returns the report. */
@@ -311,7 +312,7 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
 
   return {
     report,
-    send(rawPayload, original) {
+    send(rawPayload, original, knownJson) {
       report.recordsIn++;
       const payload = withToken(rawPayload, config.projectToken);
       if (stoppedBecause !== undefined) {
@@ -323,7 +324,8 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
           true,
         );
       }
-      const json = JSON.stringify(payload.body);
+      const json =
+        payload === rawPayload && knownJson !== undefined ? knownJson : JSON.stringify(payload.body);
       const bytes = Buffer.byteLength(json);
       if (bytes + 2 > maxBatchBytes || bytes > LIMITS.maxEventBytes) {
         const limit = Math.min(maxBatchBytes, LIMITS.maxEventBytes);
