@@ -28,13 +28,18 @@ export function startSandbox(args: string[]): Promise<{ url: string; stop: () =>
 export function timeIdmerge(
   args: string[],
   env: NodeJS.ProcessEnv,
+  nodeFlags: string[] = [],
 ): Promise<{ seconds: number; code: number | null; stdout: string; peakRssMb: number }> {
   const rssFile = join(tmpdir(), `idmerge-rss-${process.pid}-${Date.now()}`);
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['--require', PRELOAD, '--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, ...env, IDMERGE_PEAK_RSS_FILE: rssFile },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, '--require', PRELOAD, '--import', 'tsx', MAIN, ...args],
+    {
+      env: { ...process.env, ...env, IDMERGE_PEAK_RSS_FILE: rssFile },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   return new Promise((resolve) => {
