@@ -5,7 +5,7 @@
  *   pnpm bench:resolve [--events 10000000] [--ids 2000000] [--no-validate]
  */
 import { parseArgs } from 'node:util';
-import { createIdentityModel, type MixpanelEvent } from '@idmerge/shared';
+import { createIdentityModel, seededRandom, type MixpanelEvent } from '@idmerge/shared';
 import { appendSection, peakRssMb } from './lib/report.js';
 
 const { values } = parseArgs({
@@ -22,19 +22,7 @@ const validate = !values['no-validate'];
 const devices = Math.floor(idCount * 0.6);
 const users = idCount - devices;
 
-/** A small deterministic PRNG (mulberry32), so every run resolves the same events. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const next = random(42);
+const next = seededRandom(42);
 const baseTime = 1763800000;
 const model = createIdentityModel('simplified', { validate });
 

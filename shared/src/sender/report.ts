@@ -15,6 +15,11 @@ export interface DeliveryReport {
   deadLettered: number;
   /** Dead-lettered without being tried because delivery stopped (e.g. refused credentials). */
   unsent: number;
+  /**
+   * Records Mixpanel reported as failed in a strict 400 without saying which (no index or insert
+   * ID we sent): neither delivered nor dead-lettered. in = delivered + deadLettered + unattributed.
+   */
+  unattributedFailures: number;
   /** Dead-lettered records by stage and reason. */
   rejectedByReason: Record<string, number>;
   requests: number;
@@ -34,6 +39,7 @@ export function emptyReport(): DeliveryReport {
     delivered: 0,
     deadLettered: 0,
     unsent: 0,
+    unattributedFailures: 0,
     rejectedByReason: {},
     requests: 0,
     retriedRequests: 0,
@@ -52,6 +58,9 @@ export function formatReport(report: DeliveryReport): string {
     `delivered:         ${report.delivered}`,
     `dead-lettered:     ${report.deadLettered}${report.unsent > 0 ? ` (${report.unsent} never sent)` : ''}`,
   ];
+  if (report.unattributedFailures > 0) {
+    lines.push(`failed, unnamed:   ${report.unattributedFailures} (Mixpanel did not say which records)`);
+  }
   for (const [reason, count] of Object.entries(report.rejectedByReason)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 10)) {

@@ -205,6 +205,22 @@ describe('replies', () => {
     },
   );
 
+  it('counts failures the reply does not tie to a record apart, never as delivered', async () => {
+    nock('https://api.mixpanel.com')
+      .post('/import')
+      .query(true)
+      .reply(400, {
+        code: 400,
+        num_records_imported: 2,
+        failed_records: [{ field: 'event', message: 'bad' }],
+      });
+    const { sender, deadLetter } = setup();
+    for (let i = 0; i < 3; i++) await sender.send(event(i));
+    const report = await sender.flush();
+    expect(report).toMatchObject({ recordsIn: 3, delivered: 2, deadLettered: 0, unattributedFailures: 1 });
+    expect(deadLetter.entries).toEqual([]);
+  });
+
   it('401 stops at once; what was delivered stays delivered, everything else is reported unsent; no secret anywhere', async () => {
     nock('https://api.mixpanel.com')
       .post('/import')

@@ -294,13 +294,10 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     for (const [index, failed] of failedAt) {
       await deadLetter([items[index] as Item], 'mixpanel', failed.message, failed.field);
     }
-    const accepted = items.length - failedAt.size;
-    report.delivered += accepted;
-    if (unplaced.length > 0) {
-      // Mixpanel named failures we cannot tie to a record: say so rather than guess which.
-      report.rejectedByReason[`mixpanel: ${unplaced.length} failed record(s) the reply did not identify`] =
-        unplaced.length;
-    }
+    // Failures Mixpanel did not tie to a record we sent are counted apart, never as delivered.
+    const unattributed = Math.min(unplaced.length, items.length - failedAt.size);
+    report.delivered += items.length - failedAt.size - unattributed;
+    report.unattributedFailures += unattributed;
   }
 
   function dispatch(endpoint: Endpoint): void {
