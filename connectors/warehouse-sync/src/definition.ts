@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { columnMappingSchema, isKnownTimeZone } from '@idmerge/shared';
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain column name (letters, digits, _)');
+
+const queryOrTable = {
+  /** A SELECT whose rows are synced; or `table`. */
+  query: z.string().min(1).optional(),
+  table: z.string().min(1).optional(),
+  /** Column that grows with new or changed rows; the sync is incremental on it. */
+  cursor: identifier.optional(),
+  /** Column unique per row: the tie-breaker for paging and the row key in errors. */
+  primary_key: identifier,
+};
+
+const duckdbSource = z.strictObject({
+  type: z.literal('duckdb'),
+  /** A database file, or `:memory:` with files read by the query. */
+  database: z.string().min(1).default(':memory:'),
+  ...queryOrTable,
+});
+
+const snowflakeSource = z.strictObject({ type: z.literal('snowflake'), ...queryOrTable });
+const bigquerySource = z.strictObject({
+  type: z.literal('bigquery'),
+  location: z.string().optional(),
+  ...queryOrTable,
+});
+
+const sourceSchema = z
+  .discriminatedUnion('type', [duckdbSource, snowflakeSource, bigquerySource])
+  .refine((s) => (s.query === undefined) !== (s.table === undefined), {
+    message: 'give exactly one of query or table',
+    path: ['query'],
+  });
+
+/** A duration like `30s`, `15m`, `2h`, `1d`. */
+const duration = z
+  .string()
+  .regex(/^\d+\s*(s|m|h|d)$/, 'must be a duration such as 30s, 15m, 2h or 1d')
+  .transform((text) => {
+    const value = Number.parseInt(text, 10);
+    const unit = text.trim().slice(-1);
+    return value * { s: 1, m: 60, h: 3600, d: 86400 }[unit as 's' | 'm' | 'h' | 'd'];
+  });
+
+export const syncDefinitionSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-_]*$/i, 'must be letters, digits, - and _ (it names the state folder)'),
+    mode: z.enum(['simplified', 'original']),
+    source: sourceSchema,
+    mapping: columnMappingSchema,
+    /** Cron expression for `idmerge schedule`. */
+    schedule: z.string().min(1).optional(),
+    /** How far back each incremental run re-reads, for rows committed late (in seconds after parsing). */
+    lookback: duration.default(0),
+    /** Rows per page. */
+    page_size: z.number().int().min(1).max(1_000_000).default(10_000),
+    /** Where run state lives (default .idmerge/state/<name>). */
+    state_dir: z.string().min(1).optional(),
+  })
+  .superRefine((definition, context) => {
+    const zone = 'time_zone' in definition.mapping ? definition.mapping.time_zone : undefined;
+    if (zone !== undefined && !isKnownTimeZone(zone)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['mapping', 'time_zone'],
+        message: `unknown time zone "${zone}"; use an IANA name such as UTC`,
+      });
+    }
+  });
+
+export type SyncDefinition = z.output<typeof syncDefinitionSchema>;
+
+export class DefinitionError extends Error {
+  constructor(file: string, problems: string[]) {
+    super(`${file}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join('\n  ')}`}`);
+    this.name = 'DefinitionError';
+  }
+}
+
+/** Parses a definition; errors name each key path and what is expected there. */
+export function parseSyncDefinition(text: string, file = 'sync definition'): SyncDefinition {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    if (error instanceof YAMLParseError)
+      throw new DefinitionError(file, [`not valid YAML: ${error.message}`]);
+    throw error;
+  }
+  const parsed = syncDefinitionSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new DefinitionError(
+    file,
+    parsed.error.issues.map(
+      (issue) => `${issue.path.length ? issue.path.join('.') : '(top level)'}: ${issue.message}`,
+    ),
+  );
+}
+
+export async function loadSyncDefinition(file: string): Promise<SyncDefinition> {
+  return parseSyncDefinition(await readFile(file, 'utf8'), file);
+}

@@ -1,0 +1,9 @@
+export {
+  parseSyncDefinition,
+  loadSyncDefinition,
+  syncDefinitionSchema,
+  DefinitionError,
+  type SyncDefinition,
+} from './definition.js';
+export type { WarehouseSource, ReadWindow, Page, PagePosition, Row, ColumnInfo } from './sources/source.js';
+export { createDuckDbSource, type DuckDbSourceOptions } from './sources/duckdb.js';

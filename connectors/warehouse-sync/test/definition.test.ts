@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { parseSyncDefinition } from '../src/definition.js';
+
+const EXAMPLE = `
+name: web-events
+mode: simplified
+source:
+  type: duckdb
+  database: ./warehouse.duckdb
+  query: select * from events
+  cursor: updated_at
+  primary_key: event_id
+mapping:
+  type: events
+  event: event_name
+  time: event_time
+  time_zone: UTC
+  device_id: anonymous_id
+  user_id: user_id
+  insert_id: event_id
+  properties: { exclude: [ internal_note ], rename: { utm_src: utm_source } }
+schedule: "*/15 * * * *"
+lookback: 15m
+`;
+
+describe('sync definitions', () => {
+  it('reads the documented example', () => {
+    expect(parseSyncDefinition(EXAMPLE)).toMatchObject({
+      name: 'web-events',
+      mode: 'simplified',
+      source: { type: 'duckdb', cursor: 'updated_at', primary_key: 'event_id' },
+      mapping: { type: 'events', insert_id: 'event_id', properties: { rename: { utm_src: 'utm_source' } } },
+      lookback: 900,
+      page_size: 10_000,
+    });
+  });
+
+  it.each([
+    [
+      'an unknown key',
+      EXAMPLE.replace('schedule:', 'schedul:'),
+      /\(top level\): Unrecognized key: "schedul"/,
+    ],
+    ['a bad mode', EXAMPLE.replace('mode: simplified', 'mode: hybrid'), /mode: Invalid option/],
+    [
+      'both query and table',
+      EXAMPLE.replace('  query:', '  table: events\n  query:'),
+      /source.query: give exactly one of query or table/,
+    ],
+    [
+      'a misspelled mapping key',
+      EXAMPLE.replace('  user_id: user_id', '  userid: user_id'),
+      /mapping: Unrecognized key: "userid"/,
+    ],
+    [
+      'an unknown time zone',
+      EXAMPLE.replace('time_zone: UTC', 'time_zone: Mars'),
+      /mapping.time_zone: unknown time zone "Mars"/,
+    ],
+    ['a bad lookback', EXAMPLE.replace('lookback: 15m', 'lookback: soon'), /lookback: must be a duration/],
+    [
+      'a column name with SQL in it',
+      EXAMPLE.replace('cursor: updated_at', 'cursor: "x; drop table y"'),
+      /source.cursor: must be a plain column name/,
+    ],
+    ['broken YAML', 'name: [', /not valid YAML/],
+  ])('refuses %s, naming the key', (_label, text, message) => {
+    expect(() => parseSyncDefinition(text, 'sync.yaml')).toThrow(message);
+  });
+});

@@ -1,0 +1,49 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { beforeAll } from 'vitest';
+import { createDuckDbSource } from '../src/sources/duckdb.js';
+import { SUITE_ROWS, sourceSuite } from './source-suite.js';
+
+const database = join(mkdtempSync(join(tmpdir(), 'duckdb-source-')), 'warehouse.duckdb');
+
+beforeAll(async () => {
+  const instance = await DuckDBInstance.create(database);
+  const connection = await instance.connect();
+  await connection.run('create table events (event_id integer, updated_at timestamp, user_id varchar)');
+  for (const row of SUITE_ROWS) {
+    await connection.run('insert into events values ($id, cast($at as timestamp), $user)', {
+      id: row.event_id,
+      at: row.updated_at,
+      user: row.user_id,
+    });
+  }
+  connection.closeSync();
+  instance.closeSync();
+});
+
+sourceSuite('DuckDB (database file, table)', async () =>
+  createDuckDbSource({ database, table: 'events', cursor: 'updated_at', primaryKey: 'event_id' }),
+);
+
+const csv = join(mkdtempSync(join(tmpdir(), 'duckdb-csv-')), 'events.csv');
+beforeAll(async () => {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(
+    csv,
+    [
+      'event_id,updated_at,user_id',
+      ...SUITE_ROWS.map((r) => `${r.event_id},${r.updated_at},${r.user_id}`),
+    ].join('\n'),
+  );
+});
+
+sourceSuite('DuckDB (:memory:, a CSV file read by the query)', async () =>
+  createDuckDbSource({
+    database: ':memory:',
+    query: `select * from read_csv('${csv}', types = {'updated_at': 'TIMESTAMP'})`,
+    cursor: 'updated_at',
+    primaryKey: 'event_id',
+  }),
+);
