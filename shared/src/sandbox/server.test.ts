@@ -32,7 +32,7 @@ async function post(
 ) {
   const response = await fetch(sandbox.url + path, {
     method: 'POST',
-    body,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
     headers: { Authorization: AUTH, ...headers },
   });
   return { status: response.status, headers: response.headers, text: await response.text() };

@@ -158,6 +158,20 @@ describe('requests', () => {
     expect(bySize).toEqual([2, 2]);
   });
 
+  it('drain delivers what is buffered and keeps the sender usable', async () => {
+    nock('https://api.mixpanel.com')
+      .post('/import')
+      .query(true)
+      .times(2)
+      .reply(200, { code: 200, status: 'OK' });
+    const { sender } = setup();
+    await sender.send(event(1));
+    await sender.drain();
+    expect(sender.report).toMatchObject({ delivered: 1, requests: 1 });
+    await sender.send(event(2));
+    expect(await sender.flush()).toMatchObject({ delivered: 2, requests: 2 });
+  });
+
   it('never puts a record larger than the limits on the wire', async () => {
     const { sender, deadLetter } = setup(SA, { maxBatchBytes: 200 });
     const big: Payload = {

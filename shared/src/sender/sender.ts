@@ -61,7 +61,9 @@ export interface Sender {
   send(payload: Payload, original?: unknown, json?: string): Promise<void> | undefined;
   /** Records a record that never became a payload (failed mapping or validation). */
   reject(original: unknown, reason: string, field?: string): Promise<void>;
-  /** Sends what is buffered, waits for every request, and returns the report. */
+  /** Sends what is buffered and waits until every request has finished; the sender stays open. */
+  drain(): Promise<void>;
+  /** Drains, closes the connections, and returns the final report. */
   flush(): Promise<DeliveryReport>;
   readonly report: DeliveryReport;
 }
@@ -349,6 +351,10 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     async reject(original, reason, field) {
       report.recordsIn++;
       await deadLetter([{ original }], 'validation', reason, field);
+    },
+    async drain() {
+      for (const endpoint of [...buffers.keys()]) dispatch(endpoint);
+      await queue.onIdle();
     },
     async flush() {
       for (const endpoint of [...buffers.keys()]) dispatch(endpoint);

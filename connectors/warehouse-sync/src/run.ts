@@ -1,0 +1,107 @@
+import { mapWarehouseRow, type Sender } from '@idmerge/shared';
+import type { SyncDefinition } from './definition.js';
+import type { ReadWindow, WarehouseSource } from './sources/source.js';
+import type { StateStore } from './state.js';
+
+export interface RunOptions {
+  fullRefresh?: boolean;
+  shard?: { index: number; count: number };
+  /** Column hashed for `shard` (default: the primary key). */
+  shardColumn?: string;
+  onPage?: (progress: { rowsRead: number }) => void;
+}
+
+export interface RunReport {
+  rowsRead: number;
+  invalid: number;
+  invalidByReason: Record<string, number>;
+  payloads: number;
+  resumed: boolean;
+  window: { after?: string; upTo?: string };
+  elapsedMs: number;
+  rowsPerSecond: number;
+}
+
+/**
+ * One run of a sync: freeze the upper bound, read the window (last bound − lookback, upper bound]
+ * page by page, hand each page to the sender, wait for it to be delivered, and checkpoint. A run
+ * that was killed resumes from its last checkpoint with the same frozen window.
+ */
+export async function runSync(
+  definition: SyncDefinition,
+  source: WarehouseSource,
+  sender: Sender,
+  store: StateStore,
+  options: RunOptions = {},
+): Promise<RunReport> {
+  const started = Date.now();
+  const state = store.load();
+  const resumed = state.inProgress !== undefined && !options.fullRefresh;
+  const window =
+    resumed && state.inProgress
+      ? { after: state.inProgress.after, upTo: state.inProgress.upTo, position: state.inProgress.position }
+      : {
+          after: options.fullRefresh ? undefined : state.bound,
+          upTo: definition.source.cursor ? await source.maxCursor() : undefined,
+          position: undefined,
+        };
+  state.inProgress = { after: window.after, upTo: window.upTo, position: window.position };
+  store.save(state);
+
+  const report: RunReport = {
+    rowsRead: 0,
+    invalid: 0,
+    invalidByReason: {},
+    payloads: 0,
+    resumed,
+    window: { after: window.after, upTo: window.upTo },
+    elapsedMs: 0,
+    rowsPerSecond: 0,
+  };
+  const read: ReadWindow = {
+    after: window.after,
+    upTo: window.upTo,
+    lookbackSeconds: window.after === undefined ? 0 : definition.lookback,
+    from: window.position,
+    pageSize: definition.page_size,
+    shard: options.shard && {
+      ...options.shard,
+      column: options.shardColumn ?? definition.source.primary_key,
+    },
+  };
+  const mapping = { mode: definition.mode, keyColumns: [definition.source.primary_key] };
+  for await (const page of source.pages(read)) {
+    for (const row of page.rows) {
+      report.rowsRead++;
+      const mapped = mapWarehouseRow(row, definition.mapping, mapping);
+      if (!mapped.ok) {
+        report.invalid++;
+        const first = mapped.errors[0];
+        const reason = `${first?.field ?? ''}: ${first?.code ?? 'invalid'}`;
+        report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
+        await sender.reject(
+          row,
+          mapped.errors.map((e) => `${e.record}: ${e.field}: ${e.message}`).join('; '),
+          first?.field,
+        );
+        continue;
+      }
+      for (const payload of mapped.payloads) {
+        report.payloads++;
+        const wait = sender.send(payload, row);
+        if (wait !== undefined) await wait;
+      }
+    }
+    await sender.drain();
+    state.inProgress = { after: window.after, upTo: window.upTo, position: page.last };
+    store.save(state);
+    options.onPage?.({ rowsRead: report.rowsRead });
+  }
+  state.bound = window.upTo ?? state.bound;
+  state.inProgress = undefined;
+  state.completedRuns++;
+  store.save(state);
+  report.elapsedMs = Date.now() - started;
+  report.rowsPerSecond = report.elapsedMs > 0 ? (report.rowsRead * 1000) / report.elapsedMs : 0;
+  return report;
+}
