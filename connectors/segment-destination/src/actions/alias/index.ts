@@ -1,0 +1,39 @@
+import type { ActionDefinition } from '../../actions-core.js';
+import { callBase, identityFields, performOne } from '../../run.js';
+import type { Settings } from '../../settings.js';
+
+export interface AliasPayload {
+  [key: string]: unknown;
+  previous_id?: string;
+  user_id?: string | null;
+  anonymous_id?: string | null;
+  timestamp?: string;
+  message_id?: string;
+  context?: Record<string, unknown>;
+}
+
+export function aliasCall(payload: AliasPayload): Record<string, unknown> {
+  const call = callBase(payload);
+  call.type = 'alias';
+  if (payload.previous_id !== undefined) call.previousId = payload.previous_id;
+  return call;
+}
+
+export const alias: ActionDefinition<Settings, AliasPayload> = {
+  title: 'Alias',
+  description:
+    'Join a previous ID to the user ID: Original ID Merge sends $create_alias; Simplified sends an ordinary event carrying both IDs (identity events are refused by Simplified projects).',
+  defaultSubscription: 'type = "alias"',
+  fields: {
+    previous_id: {
+      label: 'Previous ID',
+      description: 'The earlier ID of the user (Segment previousId).',
+      type: 'string',
+      required: true,
+      default: { '@path': '$.previousId' },
+    },
+    ...identityFields,
+  },
+  perform: async (request, { settings, payload }) =>
+    (await performOne(request, settings, aliasCall(payload))).sent,
+};

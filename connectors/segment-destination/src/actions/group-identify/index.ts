@@ -1,0 +1,51 @@
+import type { ActionDefinition } from '../../actions-core.js';
+import { batchFields, callBase, identityFields, performMany, performOne } from '../../run.js';
+import type { Settings } from '../../settings.js';
+
+export interface GroupIdentifyPayload {
+  [key: string]: unknown;
+  group_id?: string;
+  traits?: Record<string, unknown>;
+  user_id?: string | null;
+  anonymous_id?: string | null;
+  timestamp?: string;
+  message_id?: string;
+  context?: Record<string, unknown>;
+  enable_batching?: boolean;
+  batch_size?: number;
+}
+
+export function groupCall(payload: GroupIdentifyPayload): Record<string, unknown> {
+  const call = callBase(payload);
+  call.type = 'group';
+  if (payload.group_id !== undefined) call.groupId = payload.group_id;
+  if (payload.traits !== undefined) call.traits = payload.traits;
+  return call;
+}
+
+export const groupIdentify: ActionDefinition<Settings, GroupIdentifyPayload> = {
+  title: 'Group Identify',
+  description:
+    'Set the group’s traits on its Mixpanel group profile (/groups) and attach the user to the group.',
+  defaultSubscription: 'type = "group"',
+  fields: {
+    group_id: {
+      label: 'Group ID',
+      description: 'The group (Segment groupId).',
+      type: 'string',
+      required: true,
+      default: { '@path': '$.groupId' },
+    },
+    traits: {
+      label: 'Group traits',
+      description: 'Traits set on the group profile.',
+      type: 'object',
+      default: { '@path': '$.traits' },
+    },
+    ...identityFields,
+    ...batchFields,
+  },
+  perform: async (request, { settings, payload }) =>
+    (await performOne(request, settings, groupCall(payload))).sent,
+  performBatch: (request, { settings, payload }) => performMany(request, settings, payload.map(groupCall)),
+};

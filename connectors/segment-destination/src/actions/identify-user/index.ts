@@ -1,0 +1,42 @@
+import type { ActionDefinition } from '../../actions-core.js';
+import { batchFields, callBase, identityFields, performMany, performOne } from '../../run.js';
+import type { Settings } from '../../settings.js';
+
+export interface IdentifyUserPayload {
+  [key: string]: unknown;
+  traits?: Record<string, unknown>;
+  user_id?: string | null;
+  anonymous_id?: string | null;
+  timestamp?: string;
+  message_id?: string;
+  context?: Record<string, unknown>;
+  enable_batching?: boolean;
+  batch_size?: number;
+}
+
+export function identifyCall(payload: IdentifyUserPayload): Record<string, unknown> {
+  const call = callBase(payload);
+  call.type = 'identify';
+  if (payload.traits !== undefined) call.traits = payload.traits;
+  return call;
+}
+
+export const identifyUser: ActionDefinition<Settings, IdentifyUserPayload> = {
+  title: 'Identify User',
+  description:
+    'Link the anonymous ID to the user ID the way your ID Merge API expects (Simplified: an event with both IDs; Original: $identify only with a UUID v4 anonymous ID) and $set the traits on the user profile. An identify without a user ID sends no $identify.',
+  defaultSubscription: 'type = "identify"',
+  fields: {
+    traits: {
+      label: 'User traits',
+      description: 'Traits set on the user profile ($set).',
+      type: 'object',
+      default: { '@path': '$.traits' },
+    },
+    ...identityFields,
+    ...batchFields,
+  },
+  perform: async (request, { settings, payload }) =>
+    (await performOne(request, settings, identifyCall(payload))).sent,
+  performBatch: (request, { settings, payload }) => performMany(request, settings, payload.map(identifyCall)),
+};

@@ -1,0 +1,68 @@
+import type { ActionDefinition } from '../../actions-core.js';
+import { batchFields, callBase, identityFields, performMany, performOne } from '../../run.js';
+import type { Settings } from '../../settings.js';
+
+export interface TrackEventPayload {
+  [key: string]: unknown;
+  call_type?: string;
+  event?: string;
+  name?: string | null;
+  properties?: Record<string, unknown>;
+  user_id?: string | null;
+  anonymous_id?: string | null;
+  timestamp?: string;
+  message_id?: string;
+  context?: Record<string, unknown>;
+  enable_batching?: boolean;
+  batch_size?: number;
+}
+
+/** Rebuilds the Segment track/page/screen call the shared mapping layer turns into an event. */
+export function trackCall(payload: TrackEventPayload): Record<string, unknown> {
+  const type = payload.call_type === 'page' || payload.call_type === 'screen' ? payload.call_type : 'track';
+  const call = callBase(payload);
+  call.type = type;
+  if (payload.event !== undefined) call.event = payload.event;
+  if (payload.name != null) call.name = payload.name;
+  if (payload.properties !== undefined) call.properties = payload.properties;
+  return call;
+}
+
+export const trackEvent: ActionDefinition<Settings, TrackEventPayload> = {
+  title: 'Track Event',
+  description:
+    'Send track, page and screen calls to Mixpanel /import with the identity properties of your ID Merge API.',
+  defaultSubscription: 'type = "track" or type = "page" or type = "screen"',
+  fields: {
+    call_type: {
+      label: 'Call type',
+      description: 'track, page or screen; page and screen become "Viewed {name}" events.',
+      type: 'string',
+      default: { '@path': '$.type' },
+    },
+    event: {
+      label: 'Event name',
+      description: 'Name of the event (track calls).',
+      type: 'string',
+      default: { '@path': '$.event' },
+    },
+    name: {
+      label: 'Page or screen name',
+      description: 'Name of the page or screen (page and screen calls).',
+      type: 'string',
+      allowNull: true,
+      default: { '@path': '$.name' },
+    },
+    properties: {
+      label: 'Event properties',
+      description: 'Properties sent with the event.',
+      type: 'object',
+      default: { '@path': '$.properties' },
+    },
+    ...identityFields,
+    ...batchFields,
+  },
+  perform: async (request, { settings, payload }) =>
+    (await performOne(request, settings, trackCall(payload))).sent,
+  performBatch: (request, { settings, payload }) => performMany(request, settings, payload.map(trackCall)),
+};

@@ -1,0 +1,141 @@
+import {
+  APIError,
+  InvalidAuthenticationError,
+  MultiStatusResponse,
+  PayloadValidationError,
+  RetryableError,
+  type InputField,
+  type RequestClient,
+} from './actions-core.js';
+import { deliverCalls, type ItemResult } from './deliver.js';
+import type { Settings } from './settings.js';
+
+type RetryableStatus = NonNullable<ConstructorParameters<typeof RetryableError>[1]>;
+type Json = Parameters<
+  InstanceType<typeof MultiStatusResponse>['setSuccessResponseAtIndex']
+>[1] extends infer R
+  ? R extends { sent: infer S }
+    ? S
+    : never
+  : never;
+
+/** One Segment event through the mapping layer and Mixpanel; failures surface as typed errors. */
+export async function performOne(
+  request: RequestClient,
+  settings: Settings,
+  call: unknown,
+): Promise<ItemResult & { ok: true }> {
+  const [result] = await deliverCalls(request, settings, [call]);
+  if (!result) throw new PayloadValidationError('nothing to send');
+  if (result.ok) return result;
+  switch (result.kind) {
+    case 'invalid':
+      throw new PayloadValidationError(result.message);
+    case 'auth':
+      throw new InvalidAuthenticationError(result.message);
+    case 'retryable':
+      throw new RetryableError(result.message, result.status as RetryableStatus);
+    case 'rejected':
+      throw new APIError(result.message, result.status);
+  }
+}
+
+/** A batch: one multi-status entry per input event, in input order. */
+export async function performMany(
+  request: RequestClient,
+  settings: Settings,
+  calls: readonly unknown[],
+): Promise<InstanceType<typeof MultiStatusResponse>> {
+  const results = await deliverCalls(request, settings, calls);
+  const response = new MultiStatusResponse();
+  results.forEach((result, index) => {
+    if (result.ok) {
+      const sent = result.sent.map((payload) => payload.body) as unknown as Json;
+      response.setSuccessResponseAtIndex(index, { status: 200, sent, body: 'accepted' });
+    } else {
+      response.setErrorResponseAtIndex(index, {
+        status: result.status,
+        errortype:
+          result.kind === 'invalid'
+            ? 'PAYLOAD_VALIDATION_FAILED'
+            : result.kind === 'auth'
+              ? 'INVALID_AUTHENTICATION'
+              : undefined,
+        errormessage: result.message,
+      });
+    }
+  });
+  return response;
+}
+
+/** Fields every action shares: who, when, and the message ID that becomes the insert ID. */
+export const identityFields: Record<string, InputField> = {
+  user_id: {
+    label: 'User ID',
+    description: 'The known user ID (Segment userId).',
+    type: 'string',
+    allowNull: true,
+    default: { '@path': '$.userId' },
+  },
+  anonymous_id: {
+    label: 'Anonymous ID',
+    description:
+      'The device / anonymous ID (Segment anonymousId). In Original ID Merge it must be a UUID v4 for $identify to merge.',
+    type: 'string',
+    allowNull: true,
+    default: { '@path': '$.anonymousId' },
+  },
+  timestamp: {
+    label: 'Timestamp',
+    description: 'When the call happened.',
+    type: 'string',
+    default: { '@path': '$.timestamp' },
+  },
+  message_id: {
+    label: 'Message ID',
+    description: 'Segment messageId; becomes the $insert_id so retries are deduplicated.',
+    type: 'string',
+    default: { '@path': '$.messageId' },
+  },
+  context: {
+    label: 'Context',
+    description: 'Segment context (library, device, OS, IP …), turned into Mixpanel default properties.',
+    type: 'object',
+    default: { '@path': '$.context' },
+  },
+};
+
+export const batchFields: Record<string, InputField> = {
+  enable_batching: {
+    label: 'Batch data to Mixpanel',
+    description: 'Send events in gzipped batches; each event gets its own result.',
+    type: 'boolean',
+    default: true,
+  },
+  batch_size: {
+    label: 'Batch size',
+    description: 'Events per batch (at most 2000, Mixpanel’s /import limit).',
+    type: 'number',
+    minimum: 1,
+    maximum: 2000,
+    default: 1000,
+    unsafe_hidden: true,
+  },
+};
+
+/** The common part of a Segment call rebuilt from the action's mapped fields. */
+export function callBase(payload: {
+  user_id?: string | null;
+  anonymous_id?: string | null;
+  timestamp?: string;
+  message_id?: string;
+  context?: Record<string, unknown>;
+}): Record<string, unknown> {
+  const call: Record<string, unknown> = {};
+  if (payload.user_id != null) call.userId = payload.user_id;
+  if (payload.anonymous_id != null) call.anonymousId = payload.anonymous_id;
+  if (payload.timestamp !== undefined) call.timestamp = payload.timestamp;
+  if (payload.message_id !== undefined) call.messageId = payload.message_id;
+  if (payload.context !== undefined) call.context = payload.context;
+  return call;
+}
