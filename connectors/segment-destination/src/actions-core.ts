@@ -10,6 +10,7 @@ const core = require('@segment/actions-core') as typeof ActionsCore;
 
 export const {
   createTestIntegration,
+  Destination,
   defaultValues,
   MultiStatusResponse,
   IntegrationError,

@@ -4,6 +4,12 @@ import type { Endpoint, Payload } from '@idmerge/shared/payload';
 import type { RequestClient } from './actions-core.js';
 import { apiHost, importAuth, type Settings } from './settings.js';
 
+/**
+ * Where mapped payloads go instead of HTTP when the destination runs inside `idmerge collect`: the
+ * shared sender's `send` (queue, backpressure, retries, dead-letter). May return a promise to wait on.
+ */
+export type PayloadSink = (payload: Payload, original: unknown) => Promise<void> | undefined;
+
 /** What happened to one input item (one Segment event) of a perform or performBatch call. */
 export type ItemResult =
   | { ok: true; status: number; sent: Payload[] }
@@ -12,7 +18,9 @@ export type ItemResult =
 const MAX_PER_REQUEST = 2000;
 
 export function mappingOptions(settings: Settings): SegmentMappingOptions {
-  return { mode: settings.id_merge_api, token: settings.project_token };
+  return settings.project_token
+    ? { mode: settings.id_merge_api, token: settings.project_token }
+    : { mode: settings.id_merge_api };
 }
 
 interface Owned {
@@ -181,6 +189,7 @@ export async function deliverCalls(
   request: RequestClient,
   settings: Settings,
   calls: readonly unknown[],
+  sink?: PayloadSink,
 ): Promise<ItemResult[]> {
   const options = mappingOptions(settings);
   const results: ItemResult[] = [];
@@ -204,6 +213,18 @@ export async function deliverCalls(
       byEndpoint.set(payload.endpoint, list);
     }
   });
+  if (sink) {
+    for (const [item, call] of calls.entries()) {
+      const result = results[item];
+      if (!result?.ok) continue;
+      for (const payload of result.sent) {
+        const wait = sink(payload, call);
+        if (wait !== undefined) await wait;
+      }
+      results[item] = { ...result, status: 202 };
+    }
+    return results;
+  }
   const fail = (item: number, result: ItemResult & { ok: false }): void => {
     const current = results[item];
     if (current?.ok === false && current.kind !== 'rejected') return; // keep the first hard failure

@@ -7,7 +7,7 @@ import {
   PayloadValidationError,
   RetryableError,
 } from './actions-core.js';
-import { destination } from './index.js';
+import { destination } from './destination.js';
 import type { Settings } from './settings.js';
 import { events, HOSTS, intercept, ORIGINAL, SIMPLIFIED, type Captured } from './test-support.js';
 

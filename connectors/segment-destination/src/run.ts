@@ -7,7 +7,7 @@ import {
   type InputField,
   type RequestClient,
 } from './actions-core.js';
-import { deliverCalls, type ItemResult } from './deliver.js';
+import { deliverCalls, type ItemResult, type PayloadSink } from './deliver.js';
 import type { Settings } from './settings.js';
 
 type RetryableStatus = NonNullable<ConstructorParameters<typeof RetryableError>[1]>;
@@ -24,8 +24,9 @@ export async function performOne(
   request: RequestClient,
   settings: Settings,
   call: unknown,
+  sink?: PayloadSink,
 ): Promise<ItemResult & { ok: true }> {
-  const [result] = await deliverCalls(request, settings, [call]);
+  const [result] = await deliverCalls(request, settings, [call], sink);
   if (!result) throw new PayloadValidationError('nothing to send');
   if (result.ok) return result;
   switch (result.kind) {
@@ -45,8 +46,9 @@ export async function performMany(
   request: RequestClient,
   settings: Settings,
   calls: readonly unknown[],
+  sink?: PayloadSink,
 ): Promise<InstanceType<typeof MultiStatusResponse>> {
-  const results = await deliverCalls(request, settings, calls);
+  const results = await deliverCalls(request, settings, calls, sink);
   const response = new MultiStatusResponse();
   results.forEach((result, index) => {
     if (result.ok) {
@@ -87,9 +89,15 @@ export const identityFields: Record<string, InputField> = {
   },
   timestamp: {
     label: 'Timestamp',
-    description: 'When the call happened.',
+    description: 'When the call happened (timestamp, else the time Segment received it).',
     type: 'string',
-    default: { '@path': '$.timestamp' },
+    default: {
+      '@if': {
+        exists: { '@path': '$.timestamp' },
+        then: { '@path': '$.timestamp' },
+        else: { '@path': '$.receivedAt' },
+      },
+    },
   },
   message_id: {
     label: 'Message ID',

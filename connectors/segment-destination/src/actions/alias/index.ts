@@ -1,5 +1,6 @@
 import type { ActionDefinition } from '../../actions-core.js';
-import { callBase, identityFields, performOne } from '../../run.js';
+import { batchFields, callBase, identityFields, performMany, performOne } from '../../run.js';
+import type { PayloadSink } from '../../deliver.js';
 import type { Settings } from '../../settings.js';
 
 export interface AliasPayload {
@@ -10,6 +11,8 @@ export interface AliasPayload {
   timestamp?: string;
   message_id?: string;
   context?: Record<string, unknown>;
+  enable_batching?: boolean;
+  batch_size?: number;
 }
 
 export function aliasCall(payload: AliasPayload): Record<string, unknown> {
@@ -19,21 +22,29 @@ export function aliasCall(payload: AliasPayload): Record<string, unknown> {
   return call;
 }
 
-export const alias: ActionDefinition<Settings, AliasPayload> = {
-  title: 'Alias',
-  description:
-    'Join a previous ID to the user ID: Original ID Merge sends $create_alias; Simplified sends an ordinary event carrying both IDs (identity events are refused by Simplified projects).',
-  defaultSubscription: 'type = "alias"',
-  fields: {
-    previous_id: {
-      label: 'Previous ID',
-      description: 'The earlier ID of the user (Segment previousId).',
-      type: 'string',
-      required: true,
-      default: { '@path': '$.previousId' },
+/** The action; with a sink, payloads go to it instead of Mixpanel's HTTP API. */
+export function aliasAction(sink?: PayloadSink): ActionDefinition<Settings, AliasPayload> {
+  return {
+    title: 'Alias',
+    description:
+      'Join a previous ID to the user ID: Original ID Merge sends $create_alias; Simplified sends an ordinary event carrying both IDs (identity events are refused by Simplified projects).',
+    defaultSubscription: 'type = "alias"',
+    fields: {
+      previous_id: {
+        label: 'Previous ID',
+        description: 'The earlier ID of the user (Segment previousId).',
+        type: 'string',
+        required: true,
+        default: { '@path': '$.previousId' },
+      },
+      ...identityFields,
+      ...batchFields,
     },
-    ...identityFields,
-  },
-  perform: async (request, { settings, payload }) =>
-    (await performOne(request, settings, aliasCall(payload))).sent,
-};
+    perform: async (request, { settings, payload }) =>
+      (await performOne(request, settings, aliasCall(payload), sink)).sent,
+    performBatch: (request, { settings, payload }) =>
+      performMany(request, settings, payload.map(aliasCall), sink),
+  };
+}
+
+export const alias = aliasAction();

@@ -1,5 +1,6 @@
 import type { ActionDefinition } from '../../actions-core.js';
 import { batchFields, callBase, identityFields, performMany, performOne } from '../../run.js';
+import type { PayloadSink } from '../../deliver.js';
 import type { Settings } from '../../settings.js';
 
 export interface GroupIdentifyPayload {
@@ -23,29 +24,35 @@ export function groupCall(payload: GroupIdentifyPayload): Record<string, unknown
   return call;
 }
 
-export const groupIdentify: ActionDefinition<Settings, GroupIdentifyPayload> = {
-  title: 'Group Identify',
-  description:
-    'Set the group’s traits on its Mixpanel group profile (/groups) and attach the user to the group.',
-  defaultSubscription: 'type = "group"',
-  fields: {
-    group_id: {
-      label: 'Group ID',
-      description: 'The group (Segment groupId).',
-      type: 'string',
-      required: true,
-      default: { '@path': '$.groupId' },
+/** The action; with a sink, payloads go to it instead of Mixpanel's HTTP API. */
+export function groupIdentifyAction(sink?: PayloadSink): ActionDefinition<Settings, GroupIdentifyPayload> {
+  return {
+    title: 'Group Identify',
+    description:
+      'Set the group’s traits on its Mixpanel group profile (/groups) and attach the user to the group.',
+    defaultSubscription: 'type = "group"',
+    fields: {
+      group_id: {
+        label: 'Group ID',
+        description: 'The group (Segment groupId).',
+        type: 'string',
+        required: true,
+        default: { '@path': '$.groupId' },
+      },
+      traits: {
+        label: 'Group traits',
+        description: 'Traits set on the group profile.',
+        type: 'object',
+        default: { '@path': '$.traits' },
+      },
+      ...identityFields,
+      ...batchFields,
     },
-    traits: {
-      label: 'Group traits',
-      description: 'Traits set on the group profile.',
-      type: 'object',
-      default: { '@path': '$.traits' },
-    },
-    ...identityFields,
-    ...batchFields,
-  },
-  perform: async (request, { settings, payload }) =>
-    (await performOne(request, settings, groupCall(payload))).sent,
-  performBatch: (request, { settings, payload }) => performMany(request, settings, payload.map(groupCall)),
-};
+    perform: async (request, { settings, payload }) =>
+      (await performOne(request, settings, groupCall(payload), sink)).sent,
+    performBatch: (request, { settings, payload }) =>
+      performMany(request, settings, payload.map(groupCall), sink),
+  };
+}
+
+export const groupIdentify = groupIdentifyAction();

@@ -1,5 +1,6 @@
 import type { ActionDefinition } from '../../actions-core.js';
 import { batchFields, callBase, identityFields, performMany, performOne } from '../../run.js';
+import type { PayloadSink } from '../../deliver.js';
 import type { Settings } from '../../settings.js';
 
 export interface IdentifyUserPayload {
@@ -21,22 +22,28 @@ export function identifyCall(payload: IdentifyUserPayload): Record<string, unkno
   return call;
 }
 
-export const identifyUser: ActionDefinition<Settings, IdentifyUserPayload> = {
-  title: 'Identify User',
-  description:
-    'Link the anonymous ID to the user ID the way your ID Merge API expects (Simplified: an event with both IDs; Original: $identify only with a UUID v4 anonymous ID) and $set the traits on the user profile. An identify without a user ID sends no $identify.',
-  defaultSubscription: 'type = "identify"',
-  fields: {
-    traits: {
-      label: 'User traits',
-      description: 'Traits set on the user profile ($set).',
-      type: 'object',
-      default: { '@path': '$.traits' },
+/** The action; with a sink, payloads go to it instead of Mixpanel's HTTP API. */
+export function identifyUserAction(sink?: PayloadSink): ActionDefinition<Settings, IdentifyUserPayload> {
+  return {
+    title: 'Identify User',
+    description:
+      'Link the anonymous ID to the user ID the way your ID Merge API expects (Simplified: an event with both IDs; Original: $identify only with a UUID v4 anonymous ID) and $set the traits on the user profile. An identify without a user ID sends no $identify.',
+    defaultSubscription: 'type = "identify"',
+    fields: {
+      traits: {
+        label: 'User traits',
+        description: 'Traits set on the user profile ($set).',
+        type: 'object',
+        default: { '@path': '$.traits' },
+      },
+      ...identityFields,
+      ...batchFields,
     },
-    ...identityFields,
-    ...batchFields,
-  },
-  perform: async (request, { settings, payload }) =>
-    (await performOne(request, settings, identifyCall(payload))).sent,
-  performBatch: (request, { settings, payload }) => performMany(request, settings, payload.map(identifyCall)),
-};
+    perform: async (request, { settings, payload }) =>
+      (await performOne(request, settings, identifyCall(payload), sink)).sent,
+    performBatch: (request, { settings, payload }) =>
+      performMany(request, settings, payload.map(identifyCall), sink),
+  };
+}
+
+export const identifyUser = identifyUserAction();

@@ -1,5 +1,6 @@
 import type { ActionDefinition } from '../../actions-core.js';
 import { batchFields, callBase, identityFields, performMany, performOne } from '../../run.js';
+import type { PayloadSink } from '../../deliver.js';
 import type { Settings } from '../../settings.js';
 
 export interface TrackEventPayload {
@@ -28,41 +29,47 @@ export function trackCall(payload: TrackEventPayload): Record<string, unknown> {
   return call;
 }
 
-export const trackEvent: ActionDefinition<Settings, TrackEventPayload> = {
-  title: 'Track Event',
-  description:
-    'Send track, page and screen calls to Mixpanel /import with the identity properties of your ID Merge API.',
-  defaultSubscription: 'type = "track" or type = "page" or type = "screen"',
-  fields: {
-    call_type: {
-      label: 'Call type',
-      description: 'track, page or screen; page and screen become "Viewed {name}" events.',
-      type: 'string',
-      default: { '@path': '$.type' },
+/** The action; with a sink, payloads go to it instead of Mixpanel's HTTP API. */
+export function trackEventAction(sink?: PayloadSink): ActionDefinition<Settings, TrackEventPayload> {
+  return {
+    title: 'Track Event',
+    description:
+      'Send track, page and screen calls to Mixpanel /import with the identity properties of your ID Merge API.',
+    defaultSubscription: 'type = "track" or type = "page" or type = "screen"',
+    fields: {
+      call_type: {
+        label: 'Call type',
+        description: 'track, page or screen; page and screen become "Viewed {name}" events.',
+        type: 'string',
+        default: { '@path': '$.type' },
+      },
+      event: {
+        label: 'Event name',
+        description: 'Name of the event (track calls).',
+        type: 'string',
+        default: { '@path': '$.event' },
+      },
+      name: {
+        label: 'Page or screen name',
+        description: 'Name of the page or screen (page and screen calls).',
+        type: 'string',
+        allowNull: true,
+        default: { '@path': '$.name' },
+      },
+      properties: {
+        label: 'Event properties',
+        description: 'Properties sent with the event.',
+        type: 'object',
+        default: { '@path': '$.properties' },
+      },
+      ...identityFields,
+      ...batchFields,
     },
-    event: {
-      label: 'Event name',
-      description: 'Name of the event (track calls).',
-      type: 'string',
-      default: { '@path': '$.event' },
-    },
-    name: {
-      label: 'Page or screen name',
-      description: 'Name of the page or screen (page and screen calls).',
-      type: 'string',
-      allowNull: true,
-      default: { '@path': '$.name' },
-    },
-    properties: {
-      label: 'Event properties',
-      description: 'Properties sent with the event.',
-      type: 'object',
-      default: { '@path': '$.properties' },
-    },
-    ...identityFields,
-    ...batchFields,
-  },
-  perform: async (request, { settings, payload }) =>
-    (await performOne(request, settings, trackCall(payload))).sent,
-  performBatch: (request, { settings, payload }) => performMany(request, settings, payload.map(trackCall)),
-};
+    perform: async (request, { settings, payload }) =>
+      (await performOne(request, settings, trackCall(payload), sink)).sent,
+    performBatch: (request, { settings, payload }) =>
+      performMany(request, settings, payload.map(trackCall), sink),
+  };
+}
+
+export const trackEvent = trackEventAction();
