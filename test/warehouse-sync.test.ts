@@ -81,6 +81,14 @@ describe.each(['simplified', 'original'] as const)('idmerge sync into the sandbo
       const config = definitions(dir, mode);
       const sandbox = await startSandboxProcess(['--mode', mode, '--project-token', TOKEN]);
       try {
+        // The preview of the logins table alone predicts its links before anything is sent.
+        const preview = await runCli(['preview', '--config', config.identities, '--json']);
+        expect(preview.code).toBe(0);
+        expect(JSON.parse(preview.stdout)).toMatchObject({
+          mode,
+          rowsRead: rows.filter((r) => r.link).length,
+          invalidRows: 0,
+        });
         const first = await sync(config.events, sandbox);
         expect(first.stderr).toBe('');
         expect(first.code).toBe(0);

@@ -10,3 +10,4 @@ export { createDuckDbSource, type DuckDbSourceOptions } from './sources/duckdb.j
 export { StateStore, syncStateSchema, type SyncState } from './state.js';
 export { runSync, type RunOptions, type RunReport } from './run.js';
 export { createSource } from './sources/create.js';
+export { previewSync, type PreviewReport, type PreviewWarning } from './preview.js';

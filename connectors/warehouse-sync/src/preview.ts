@@ -1,0 +1,168 @@
+import {
+  createIdentityModel,
+  DEVICE_PREFIX,
+  mapWarehouseRow,
+  MAX_CLUSTER_IDS,
+  type Cluster,
+  type FailureReason,
+  type Payload,
+} from '@idmerge/shared';
+import type { SyncDefinition } from './definition.js';
+import type { WarehouseSource } from './sources/source.js';
+
+export interface PreviewWarning {
+  code: string;
+  count: number;
+  message: string;
+  examples: string[];
+}
+
+export interface PreviewReport {
+  mode: SyncDefinition['mode'];
+  rowsRead: number;
+  invalidRows: number;
+  invalidByReason: Record<string, number>;
+  samplePayloads: Payload[];
+  clusters: { total: number; withUser: number; largest: Array<{ distinct_id: string; size: number }> };
+  devicesPerUser: { average: number; max: number };
+  identityFailures: Partial<Record<FailureReason, number>>;
+  warnings: PreviewWarning[];
+  /** The predicted clusters (those with more than one ID, or all when few). */
+  predictedClusters: Cluster[];
+}
+
+const NEAR_CAP = Math.floor(MAX_CLUSTER_IDS * 0.9);
+
+function isDevice(id: string, mode: SyncDefinition['mode'], anonymous: Set<string>): boolean {
+  return mode === 'simplified' ? id.startsWith(DEVICE_PREFIX) : anonymous.has(id);
+}
+
+/**
+ * What a sync would do to identities, before anything is sent: maps up to `limit` rows, resolves
+ * them with the identity model exactly as Mixpanel would, and reports clusters and the warnings of
+ * the spec (devices claimed by several users, invalid IDs, non-UUID anonymous IDs, clusters near
+ * the 500-ID cap).
+ */
+export async function previewSync(
+  definition: SyncDefinition,
+  source: WarehouseSource,
+  limit?: number,
+): Promise<PreviewReport> {
+  const model = createIdentityModel(definition.mode);
+  const report: PreviewReport = {
+    mode: definition.mode,
+    rowsRead: 0,
+    invalidRows: 0,
+    invalidByReason: {},
+    samplePayloads: [],
+    clusters: { total: 0, withUser: 0, largest: [] },
+    devicesPerUser: { average: 0, max: 0 },
+    identityFailures: {},
+    warnings: [],
+    predictedClusters: [],
+  };
+  const warnings = new Map<string, PreviewWarning>();
+  const warn = (code: string, message: string, example: string) => {
+    const entry = warnings.get(code) ?? { code, count: 0, message, examples: [] };
+    entry.count++;
+    if (entry.examples.length < 3) entry.examples.push(example);
+    warnings.set(code, entry);
+  };
+  const anonymous = new Set<string>();
+  const mapping = { mode: definition.mode, keyColumns: [definition.source.primary_key] };
+
+  pages: for await (const page of source.pages({ pageSize: definition.page_size })) {
+    for (const row of page.rows) {
+      if (limit !== undefined && report.rowsRead >= limit) break pages;
+      report.rowsRead++;
+      const mapped = mapWarehouseRow(row, definition.mapping, mapping);
+      if (!mapped.ok) {
+        report.invalidRows++;
+        for (const error of mapped.errors) {
+          const reason = `${error.field}: ${error.message}`;
+          report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
+          if (/invalid IDs/.test(error.message)) {
+            warn(
+              'invalid_id',
+              "IDs on Mixpanel's list of invalid IDs (they would merge unrelated people)",
+              `${error.record}: ${error.field}`,
+            );
+          }
+        }
+        continue;
+      }
+      for (const warning of mapped.warnings) {
+        if (warning.code === 'original_non_uuid_anon') {
+          warn(
+            'non_uuid_anonymous_id',
+            'anonymous IDs that are not UUID v4: $identify fails for them (sent as $merge instead, or skipped)',
+            `${warning.record}: ${warning.field}`,
+          );
+        }
+      }
+      const deviceColumn = 'device_id' in definition.mapping ? definition.mapping.device_id : undefined;
+      if (deviceColumn !== undefined && typeof row[deviceColumn] === 'string')
+        anonymous.add(row[deviceColumn]);
+      for (const payload of mapped.payloads) {
+        if (report.samplePayloads.length < 3) report.samplePayloads.push(payload);
+        if (payload.endpoint !== 'import' && payload.endpoint !== 'track') continue;
+        const props = payload.body.properties;
+        if (payload.body.event === '$identify' && typeof props.$anon_id === 'string')
+          anonymous.add(props.$anon_id);
+        if (
+          payload.body.event === '$merge' &&
+          Array.isArray(props.$distinct_ids) &&
+          typeof props.$distinct_ids[1] === 'string'
+        ) {
+          anonymous.add(props.$distinct_ids[1]);
+        }
+        const outcome = model.ingest(payload.body);
+        if (outcome.status === 'accepted' && outcome.failureReason) {
+          report.identityFailures[outcome.failureReason] =
+            (report.identityFailures[outcome.failureReason] ?? 0) + 1;
+          if (outcome.failureReason === 'errAnonDistinctIdAssignedAlready') {
+            warn(
+              'device_claimed_twice',
+              'devices that more than one user tried to claim (first link wins; later claims fail)',
+              `${outcome.ingestedDistinctId}`,
+            );
+          }
+          if (outcome.failureReason === 'errManyIDs')
+            warn('cluster_cap', 'merges refused at the 500-ID cap', outcome.ingestedDistinctId);
+        }
+      }
+    }
+  }
+
+  const clusters = model.clusters();
+  let users = 0;
+  let devicesTotal = 0;
+  for (const cluster of clusters) {
+    const devices = cluster.members.filter((id) => isDevice(id, definition.mode, anonymous)).length;
+    if (devices < cluster.members.length) {
+      users++;
+      devicesTotal += devices;
+      report.devicesPerUser.max = Math.max(report.devicesPerUser.max, devices);
+    }
+    if (definition.mode === 'original' && cluster.members.length >= NEAR_CAP) {
+      warn(
+        'near_cap',
+        `clusters with ${NEAR_CAP} or more IDs, near the 500-ID cap of Original ID Merge`,
+        `${cluster.distinct_id} (${cluster.members.length})`,
+      );
+    }
+  }
+  report.clusters = {
+    total: clusters.length,
+    withUser: users,
+    largest: clusters
+      .map((c) => ({ distinct_id: c.distinct_id, size: c.members.length }))
+      .sort((a, b) => b.size - a.size)
+      .slice(0, 5),
+  };
+  report.devicesPerUser.average = users > 0 ? devicesTotal / users : 0;
+  report.warnings = [...warnings.values()];
+  report.predictedClusters =
+    clusters.length <= 50 ? clusters : clusters.filter((c) => c.members.length > 1).slice(0, 50);
+  return report;
+}
