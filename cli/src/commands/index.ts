@@ -10,7 +10,14 @@ import { register as sync } from './sync.js';
  * Every idmerge command lives in its own module under this folder and exports a `register`
  * function; this list is the only place that knows them all.
  */
-const registrations: Array<(program: Command) => void> = [resolve, importCommand, sandbox, sync, preview, collect];
+const registrations: Array<(program: Command) => void> = [
+  resolve,
+  importCommand,
+  sandbox,
+  sync,
+  preview,
+  collect,
+];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);
