@@ -53,7 +53,7 @@ async function post(
   const response = await fetch(`${intake.url}${path}`, {
     method: 'POST',
     headers: { Authorization: AUTH, 'Content-Type': 'application/json', ...headers },
-    body,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
   });
   return {
     status: response.status,
@@ -124,7 +124,9 @@ describe('idmerge collect: the Segment HTTP tracking API', () => {
     expect(result.body.errors?.[0]?.message).toMatch(/anonymousId/);
     expect(result.body.errors?.[1]?.message).toMatch(/type must be one of/);
     expect(
-      payloads.map((p) => (p.body as { properties: { $insert_id: string } }).properties.$insert_id),
+      payloads.map(
+        (p) => (p.body as unknown as { properties: { $insert_id: string } }).properties.$insert_id,
+      ),
     ).toEqual(['m-0', 'm-3']);
     expect(refused).toHaveLength(2);
   });
