@@ -180,41 +180,65 @@ async function sendProfiles(
   }
 }
 
+/** One input item made ready: its payloads, or why it cannot be sent. */
+export type Prepared = { ok: true; payloads: Payload[] } | { ok: false; message: string };
+
+/** A Segment call through the shared mapping layer. */
+export function prepareCall(call: unknown, options: SegmentMappingOptions): Prepared {
+  const mapped = mapSegmentCall(call, options);
+  if (mapped.ok) return { ok: true, payloads: mapped.payloads };
+  const message = mapped.errors.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
+  return { ok: false, message: `invalid ${describe(call)}: ${message}` };
+}
+
 /**
- * Maps each Segment call through the shared mapping layer, sends the payloads (events gzipped to
- * /import in requests of ≤2000, profile updates to /engage and /groups) and returns one result per
- * input item, in input order. An item that expands into several payloads fails if any of them fails.
+ * Maps each Segment call through the shared mapping layer and delivers the payloads; one result per
+ * input item, in input order. See `deliverPrepared`.
  */
-export async function deliverCalls(
+export function deliverCalls(
   request: RequestClient,
   settings: Settings,
   calls: readonly unknown[],
   sink?: PayloadSink,
 ): Promise<ItemResult[]> {
   const options = mappingOptions(settings);
+  return deliverPrepared(
+    request,
+    settings,
+    calls.map((call) => prepareCall(call, options)),
+    calls,
+    sink,
+  );
+}
+
+/**
+ * Sends prepared payloads (events gzipped to /import in requests of ≤2000, profile updates to
+ * /engage and /groups), or hands them to the sink, and returns one result per input item, in input
+ * order. An item that expands into several payloads fails if any of them fails.
+ */
+export async function deliverPrepared(
+  request: RequestClient,
+  settings: Settings,
+  prepared: readonly Prepared[],
+  originals: readonly unknown[],
+  sink?: PayloadSink,
+): Promise<ItemResult[]> {
   const results: ItemResult[] = [];
   const byEndpoint = new Map<Endpoint, Owned[]>();
-  calls.forEach((call, item) => {
-    const mapped = mapSegmentCall(call, options);
-    if (!mapped.ok) {
-      const message = mapped.errors.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
-      results[item] = {
-        ok: false,
-        status: 400,
-        kind: 'invalid',
-        message: `invalid ${describe(call)}: ${message}`,
-      };
+  prepared.forEach((item, index) => {
+    if (!item.ok) {
+      results[index] = { ok: false, status: 400, kind: 'invalid', message: item.message };
       return;
     }
-    results[item] = { ok: true, status: 200, sent: mapped.payloads };
-    for (const payload of mapped.payloads) {
+    results[index] = { ok: true, status: 200, sent: item.payloads };
+    for (const payload of item.payloads) {
       const list = byEndpoint.get(payload.endpoint) ?? [];
-      list.push({ payload, item });
+      list.push({ payload, item: index });
       byEndpoint.set(payload.endpoint, list);
     }
   });
   if (sink) {
-    for (const [item, call] of calls.entries()) {
+    for (const [item, call] of originals.entries()) {
       const result = results[item];
       if (!result?.ok) continue;
       for (const payload of result.sent) {

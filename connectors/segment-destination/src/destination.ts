@@ -2,6 +2,7 @@ import { defaultValues, type DestinationDefinition } from './actions-core.js';
 import { aliasAction } from './actions/alias/index.js';
 import { groupIdentifyAction } from './actions/group-identify/index.js';
 import { identifyUserAction } from './actions/identify-user/index.js';
+import { profileOperationsAction } from './actions/profile-operations/index.js';
 import { trackEventAction } from './actions/track-event/index.js';
 import type { PayloadSink } from './deliver.js';
 import { apiHost, importAuth, settingsFields, type Settings } from './settings.js';
@@ -16,6 +17,7 @@ export function createDestination(options: { sink?: PayloadSink } = {}): Destina
   const identifyUser = identifyUserAction(options.sink);
   const alias = aliasAction(options.sink);
   const groupIdentify = groupIdentifyAction(options.sink);
+  const profileOperations = profileOperationsAction(options.sink);
   return {
     name: 'idmerge-mixpanel',
     slug: 'actions-idmerge-mixpanel',
@@ -81,7 +83,7 @@ export function createDestination(options: { sink?: PayloadSink } = {}): Destina
         type: 'automatic',
       },
     ],
-    actions: { trackEvent, identifyUser, alias, groupIdentify },
+    actions: { trackEvent, identifyUser, alias, groupIdentify, profileOperations },
   };
 }
 

@@ -26,7 +26,12 @@ export async function performOne(
   call: unknown,
   sink?: PayloadSink,
 ): Promise<ItemResult & { ok: true }> {
-  const [result] = await deliverCalls(request, settings, [call], sink);
+  return performPrepared(await deliverCalls(request, settings, [call], sink));
+}
+
+/** The result of a single-event perform, or the typed error that describes its failure. */
+export function performPrepared(results: ItemResult[]): ItemResult & { ok: true } {
+  const [result] = results;
   if (!result) throw new PayloadValidationError('nothing to send');
   if (result.ok) return result;
   switch (result.kind) {
@@ -48,7 +53,11 @@ export async function performMany(
   calls: readonly unknown[],
   sink?: PayloadSink,
 ): Promise<InstanceType<typeof MultiStatusResponse>> {
-  const results = await deliverCalls(request, settings, calls, sink);
+  return multiStatus(await deliverCalls(request, settings, calls, sink));
+}
+
+/** One multi-status entry per input item, in input order. */
+export function multiStatus(results: ItemResult[]): InstanceType<typeof MultiStatusResponse> {
   const response = new MultiStatusResponse();
   results.forEach((result, index) => {
     if (result.ok) {

@@ -1,0 +1,132 @@
+import { profilePropertiesFromTraits, toJsonValue } from '@idmerge/shared/mapping';
+import type { EngageUpdate, JsonObject, JsonValue } from '@idmerge/shared/payload';
+import { validateEngageUpdate } from '@idmerge/shared/validation';
+import type { ActionDefinition, InputField, RequestClient } from '../../actions-core.js';
+import { deliverPrepared, type PayloadSink, type Prepared } from '../../deliver.js';
+import { batchFields, multiStatus, performPrepared } from '../../run.js';
+import type { Settings } from '../../settings.js';
+
+export interface ProfileOperationsPayload {
+  [key: string]: unknown;
+  user_id: string;
+  ip?: string;
+  set?: Record<string, unknown>;
+  set_once?: Record<string, unknown>;
+  add?: Record<string, unknown>;
+  union?: Record<string, unknown>;
+  append?: Record<string, unknown>;
+  remove?: Record<string, unknown>;
+  unset?: string[];
+  enable_batching?: boolean;
+  batch_size?: number;
+}
+
+type Operation = '$set' | '$set_once' | '$add' | '$union' | '$append' | '$remove' | '$unset';
+
+function jsonObject(values: Record<string, unknown> | undefined): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(values ?? {}))
+    if (value !== undefined) out[key] = toJsonValue(value);
+  return out;
+}
+
+/**
+ * The profile updates for one event, one operation per record as /engage expects, each checked by
+ * the shared validation (e.g. `$add` needs numbers, `$union` lists).
+ */
+export function prepareProfileOperations(payload: ProfileOperationsPayload, settings: Settings): Prepared {
+  const operations: Array<[Operation, JsonValue | string[]]> = [];
+  const set = profilePropertiesFromTraits(payload.set ?? {});
+  if (Object.keys(set).length > 0) operations.push(['$set', set]);
+  const setOnce = profilePropertiesFromTraits(payload.set_once ?? {});
+  if (Object.keys(setOnce).length > 0) operations.push(['$set_once', setOnce]);
+  for (const [field, operation] of [
+    ['add', '$add'],
+    ['union', '$union'],
+    ['append', '$append'],
+    ['remove', '$remove'],
+  ] as const) {
+    const values = jsonObject(payload[field]);
+    if (Object.keys(values).length > 0) operations.push([operation, values]);
+  }
+  if (payload.unset && payload.unset.length > 0) operations.push(['$unset', payload.unset]);
+  if (operations.length === 0)
+    return {
+      ok: false,
+      message: `user ${payload.user_id}: no profile operation has any property; map at least one`,
+    };
+  const payloads = [];
+  for (const [operation, value] of operations) {
+    const update = { $distinct_id: payload.user_id, [operation]: value } as unknown as EngageUpdate;
+    if (settings.project_token) update.$token = settings.project_token;
+    update.$ip = payload.ip ?? 0;
+    const validation = validateEngageUpdate(update);
+    if (!validation.ok) {
+      const detail = validation.violations.map((v) => `${v.field}: ${v.message}`).join('; ');
+      return { ok: false, message: `user ${payload.user_id}: ${operation} is invalid: ${detail}` };
+    }
+    payloads.push({ endpoint: 'engage' as const, body: update });
+  }
+  return { ok: true, payloads };
+}
+
+const objectField = (label: string, description: string): InputField => ({
+  label,
+  description,
+  type: 'object',
+  additionalProperties: true,
+});
+
+export function profileOperationsAction(
+  sink?: PayloadSink,
+): ActionDefinition<Settings, ProfileOperationsPayload> {
+  const run = (request: RequestClient, settings: Settings, items: ProfileOperationsPayload[]) =>
+    deliverPrepared(
+      request,
+      settings,
+      items.map((item) => prepareProfileOperations(item, settings)),
+      items,
+      sink,
+    );
+  return {
+    title: 'Profile Operations',
+    description:
+      'Update a user profile with any /engage operation: $set, $set_once, $add, $union, $append, $remove, $unset. Profiles are keyed by the user ID, in both ID Merge APIs.',
+    defaultSubscription: 'type = "identify" and userId != null',
+    fields: {
+      user_id: {
+        label: 'User ID',
+        description: 'The profile to update (its distinct_id: the user ID).',
+        type: 'string',
+        required: true,
+        default: { '@path': '$.userId' },
+      },
+      ip: {
+        label: 'IP address',
+        description:
+          'Used by Mixpanel to geolocate the profile; when empty, $ip 0 stops it geolocating to the sender.',
+        type: 'string',
+        default: { '@path': '$.context.ip' },
+      },
+      set: { ...objectField('Set', 'Properties to set ($set).'), default: { '@path': '$.traits' } },
+      set_once: objectField('Set once', 'Properties set only when not set yet ($set_once).'),
+      add: objectField('Add', 'Numbers to add to numeric properties ($add); negative to subtract.'),
+      union: objectField('Union', 'Lists merged into list properties without duplicates ($union).'),
+      append: objectField('Append', 'Values appended to list properties ($append).'),
+      remove: objectField('Remove', 'Values removed from list properties ($remove).'),
+      unset: {
+        label: 'Unset',
+        description: 'Names of properties to remove from the profile ($unset).',
+        type: 'string',
+        multiple: true,
+      },
+      ...batchFields,
+    },
+    perform: async (request, { settings, payload }) =>
+      (await performPrepared(await run(request, settings, [payload]))).sent,
+    performBatch: async (request, { settings, payload }) =>
+      multiStatus(await run(request, settings, payload)),
+  };
+}
+
+export const profileOperations = profileOperationsAction();
