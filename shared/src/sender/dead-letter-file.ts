@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DeadLetterEntry } from './report.js';
 import { redact } from './config.js';
 
@@ -8,14 +9,27 @@ export interface DeadLetterSink {
   close(): Promise<void>;
 }
 
-/** Dead-letter entries as NDJSON in a file, secrets scrubbed, honouring the stream's backpressure. */
+/**
+ * Dead-letter entries as NDJSON in a file (its folder is created), secrets scrubbed, honouring the
+ * stream's backpressure. A file that cannot be written fails the next write with the path and why.
+ */
 export function createDeadLetterFile(path: string, secrets: readonly string[]): DeadLetterSink {
+  mkdirSync(dirname(path), { recursive: true });
   const stream = createWriteStream(path, { flags: 'a' });
+  let failed: Error | undefined;
+  stream.on('error', (error) => {
+    failed = new Error(`cannot write the dead-letter file ${path}: ${error.message}`);
+  });
+  const check = () => {
+    if (failed) throw failed;
+  };
   return {
     async write(entry) {
+      check();
       if (!stream.write(`${redact(JSON.stringify(entry), secrets)}\n`)) await once(stream, 'drain');
     },
     async close() {
+      check();
       await new Promise<void>((resolve, reject) =>
         stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
       );
