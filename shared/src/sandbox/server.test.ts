@@ -241,6 +241,29 @@ describe('state', () => {
     });
   });
 
+  it('still validates after a restart, and a reset empties the data directory too', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sandbox-'));
+    const first = await start({ dataDir });
+    await post(first, '/import?project_id=7', JSON.stringify([ev(0)]));
+    await first.close();
+    const second = await start({ dataDir });
+    const r = await post(
+      second,
+      '/import?project_id=7&strict=1',
+      JSON.stringify([ev(1, { $device_id: 'null' })]),
+    );
+    expect(r.status).toBe(400);
+    expect(await stats(second)).toMatchObject({ accepted: 1, rejected: 1 });
+    await fetch(`${second.url}/_sandbox/reset`, { method: 'POST' });
+    await post(second, '/import?project_id=7', JSON.stringify([ev(2)]));
+    await second.close();
+    const third = await start({ dataDir });
+    const events = (await (await fetch(`${third.url}/_sandbox/events`)).text()).trim().split('\n');
+    expect(
+      events.map((l) => (JSON.parse(l) as { properties: { $insert_id: string } }).properties.$insert_id),
+    ).toEqual(['i2']);
+  });
+
   it('resets on POST /_sandbox/reset', async () => {
     const s = await start();
     await post(s, '/import?project_id=7', JSON.stringify([ev(0)]));
@@ -258,7 +281,14 @@ describe('sink mode', () => {
       gzipSync(JSON.stringify([ev(0), ev(1), ev(1), { event: 'x', properties: {} }])),
       { 'Content-Encoding': 'gzip' },
     );
-    expect(await stats(s)).toEqual({ requests: 1, received: 4, accepted: 2, duplicates: 1, rejected: 1 });
+    expect(await stats(s)).toEqual({
+      requests: 1,
+      received: 4,
+      accepted: 2,
+      duplicates: 1,
+      rejected: 1,
+      invalid: 1,
+    });
     expect((await fetch(`${s.url}/_sandbox/events`)).status).toBe(404);
   });
 });

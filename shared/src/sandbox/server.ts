@@ -304,7 +304,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       new Promise<void>((resolve) => {
         for (const timer of pendingSlow) clearTimeout(timer);
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          state?.close();
+          resolve();
+        });
       }),
   };
 }

@@ -1,4 +1,13 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createIdentityModel, type IdentityModel, type IngestOutcome } from '../identity/index.js';
 import type { IdMergeMode, JsonObject, MixpanelEvent } from '../payload/index.js';
@@ -32,6 +41,7 @@ export class SandboxState {
   readonly groups = new Map<string, JsonObject>();
   stats: SandboxStats = SandboxState.emptyStats();
   private readonly logFile?: string;
+  private logFd?: number;
 
   constructor(
     readonly mode: IdMergeMode,
@@ -42,7 +52,16 @@ export class SandboxState {
       mkdirSync(dataDir, { recursive: true });
       this.logFile = join(dataDir, `ingested-${mode}.ndjson`);
       this.replay();
+      this.logFd = openSync(this.logFile, 'a');
     }
+  }
+
+  /** Flushes the data-directory log to disk and closes it; nothing is logged afterwards. */
+  close(): void {
+    if (this.logFd === undefined) return;
+    fsyncSync(this.logFd);
+    closeSync(this.logFd);
+    this.logFd = undefined;
   }
 
   private static emptyStats(): SandboxStats {
@@ -64,12 +83,15 @@ export class SandboxState {
     this.profiles.clear();
     this.groups.clear();
     this.stats = SandboxState.emptyStats();
+    // The data-directory log is emptied too, so a restart does not bring reset data back.
+    if (this.logFd !== undefined) ftruncateSync(this.logFd, 0);
   }
 
   private replay(): void {
     if (this.logFile === undefined || !existsSync(this.logFile)) return;
-    const replayModel = createIdentityModel(this.mode, { validate: false });
-    this.model = replayModel;
+    // Replayed through the validating model that keeps serving: logged events passed validation when
+    // they arrived and still do (times only grow older), and later requests must be validated too.
+    const replayModel = this.model;
     for (const line of readFileSync(this.logFile, 'utf8').split('\n')) {
       if (line.trim() === '') continue;
       const entry = JSON.parse(line) as LogLine;
@@ -79,7 +101,8 @@ export class SandboxState {
   }
 
   private log(line: LogLine): void {
-    if (this.logFile !== undefined) appendFileSync(this.logFile, `${JSON.stringify(line)}\n`);
+    // Written synchronously, one line per accepted record, so a crash loses at most the line in flight.
+    if (this.logFd !== undefined) writeSync(this.logFd, `${JSON.stringify(line)}\n`);
   }
 
   private record(event: unknown, outcome: IngestOutcome): void {
