@@ -11,3 +11,4 @@ export { StateStore, syncStateSchema, type SyncState } from './state.js';
 export { runSync, type RunOptions, type RunReport } from './run.js';
 export { createSource } from './sources/create.js';
 export { previewSync, type PreviewReport, type PreviewWarning } from './preview.js';
+export { buildDemoWarehouse, writeDemoDefinitions } from './demo/warehouse.js';

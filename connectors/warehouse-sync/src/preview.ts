@@ -5,6 +5,7 @@ import {
   MAX_CLUSTER_IDS,
   type Cluster,
   type FailureReason,
+  type IdentityModel,
   type Payload,
 } from '@idmerge/shared';
 import type { SyncDefinition } from './definition.js';
@@ -47,8 +48,9 @@ export async function previewSync(
   definition: SyncDefinition,
   source: WarehouseSource,
   limit?: number,
+  /** Resolve into this model, to predict several syncs of one project together. */
+  model: IdentityModel = createIdentityModel(definition.mode),
 ): Promise<PreviewReport> {
-  const model = createIdentityModel(definition.mode);
   const report: PreviewReport = {
     mode: definition.mode,
     rowsRead: 0,

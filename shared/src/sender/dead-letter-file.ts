@@ -4,6 +4,12 @@ import { dirname } from 'node:path';
 import type { DeadLetterEntry } from './report.js';
 import { redact } from './config.js';
 
+/** Warehouse rows carry bigints, which JSON cannot: write them as numbers when exact, else as text. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value !== 'bigint') return value;
+  return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+}
+
 export interface DeadLetterSink {
   write(entry: DeadLetterEntry): Promise<void>;
   close(): Promise<void>;
@@ -26,7 +32,7 @@ export function createDeadLetterFile(path: string, secrets: readonly string[]): 
   return {
     async write(entry) {
       check();
-      if (!stream.write(`${redact(JSON.stringify(entry), secrets)}\n`)) await once(stream, 'drain');
+      if (!stream.write(`${redact(JSON.stringify(entry, jsonSafe), secrets)}\n`)) await once(stream, 'drain');
     },
     async close() {
       check();

@@ -1,0 +1,32 @@
+import type { PreviewReport } from '@idmerge/warehouse-sync';
+import { renderClusters } from './resolution.js';
+
+/** A preview report for people. */
+export function renderPreview(report: PreviewReport): string {
+  const lines = [
+    `preview (${report.mode} ID Merge): nothing was sent`,
+    `rows read:          ${report.rowsRead} (${report.invalidRows} invalid)`,
+  ];
+  for (const [reason, count] of Object.entries(report.invalidByReason)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)) {
+    lines.push(`  ${count} × ${reason}`);
+  }
+  lines.push(
+    `clusters:           ${report.clusters.total} (${report.clusters.withUser} with a user)`,
+    `devices per user:   ${report.devicesPerUser.average.toFixed(2)} on average, ${report.devicesPerUser.max} at most`,
+    `largest clusters:   ${report.clusters.largest.map((c) => `${c.distinct_id} (${c.size})`).join(', ') || 'none'}`,
+  );
+  const failures = Object.entries(report.identityFailures);
+  if (failures.length > 0)
+    lines.push(`identity failures:  ${failures.map(([code, n]) => `${n} × ${code}`).join(', ')}`);
+  lines.push(report.warnings.length === 0 ? 'warnings:           none' : 'warnings:');
+  for (const warning of report.warnings) {
+    lines.push(`  ⚠ ${warning.count} × ${warning.message}; e.g. ${warning.examples.join('; ')}`);
+  }
+  lines.push('sample payloads:');
+  for (const payload of report.samplePayloads)
+    lines.push(`  ${payload.endpoint}: ${JSON.stringify(payload.body)}`);
+  lines.push('predicted clusters:', renderClusters(report.predictedClusters));
+  return lines.join('\n');
+}
