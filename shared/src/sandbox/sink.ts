@@ -1,9 +1,11 @@
+import { InsertIdSet } from './insert-id-set.js';
+
 /**
  * Benchmark sink: counts `/import` records, checks each is an event with a `$insert_id`, and
  * counts repeated insert IDs. Stores nothing else, so it is never the bottleneck.
  */
 export function createSink() {
-  let seen = new Set<string>();
+  let seen = new InsertIdSet();
   const empty = () => ({ requests: 0, received: 0, accepted: 0, duplicates: 0, rejected: 0 });
   let counts = empty();
   return {
@@ -14,9 +16,8 @@ export function createSink() {
         counts.received++;
         const id = (record as { properties?: { $insert_id?: unknown } } | null)?.properties?.$insert_id;
         if (typeof id !== 'string' || id === '') counts.rejected++;
-        else if (seen.has(id)) counts.duplicates++;
+        else if (!seen.add(id)) counts.duplicates++;
         else {
-          seen.add(id);
           counts.accepted++;
           accepted++;
         }
@@ -26,7 +27,7 @@ export function createSink() {
     /** `invalid` repeats `rejected` under the name benchmark scripts use. */
     stats: () => ({ ...counts, invalid: counts.rejected }),
     reset() {
-      seen = new Set();
+      seen = new InsertIdSet();
       counts = empty();
     },
   };
