@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadVectorCases } from '@idmerge/shared/test/vectors';
@@ -51,4 +54,45 @@ describe('the conformance cases through the sandbox (a separate process)', () =>
       }
     });
   }
+});
+
+describe('idmerge sandbox --data-dir (a separate process)', () => {
+  it('exits cleanly on SIGTERM and comes back with the same events and clusters', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sandbox-cli-'));
+    const args = ['--mode', 'simplified', '--project-token', 'tok', '--data-dir', dataDir];
+    const first = await startSandboxProcess(args);
+    const events = [
+      { event: 'Viewed', properties: { time: 1763800000, $insert_id: 'a1', $device_id: 'D1' } },
+      {
+        event: 'Signed up',
+        properties: { time: 1763800001, $insert_id: 'a2', $device_id: 'D1', $user_id: 'U1' },
+      },
+    ];
+    const response = await fetch(`${first.url}/import?strict=1`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from('tok:').toString('base64')}` },
+      body: JSON.stringify(events),
+    });
+    expect(await response.json()).toEqual({ code: 200, num_records_imported: 2, status: 'OK' });
+    const before = {
+      events: await first.ndjson('/_sandbox/events'),
+      clusters: await first.json('/_sandbox/clusters'),
+    };
+    await first.stop();
+    expect(first.child.exitCode).toBe(0);
+
+    const second = await startSandboxProcess(args);
+    try {
+      expect({
+        events: await second.ndjson('/_sandbox/events'),
+        clusters: await second.json('/_sandbox/clusters'),
+      }).toEqual(before);
+      expect(before.clusters).toEqual({
+        mode: 'simplified',
+        clusters: [{ distinct_id: 'U1', members: ['$device:D1', 'U1'] }],
+      });
+    } finally {
+      await second.stop();
+    }
+  });
 });
