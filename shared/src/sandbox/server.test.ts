@@ -124,8 +124,9 @@ describe('/track, /engage, /groups', () => {
     const s = await start({ projectToken: 'tok' });
     const form = (records: unknown[]) => `data=${encodeURIComponent(JSON.stringify(records))}`;
     const type = { 'Content-Type': 'application/x-www-form-urlencoded' };
-    expect((await post(s, '/track', form([ev(0, { token: 'tok' })]), type)).text).toBe('1');
-    expect((await post(s, '/track', form([ev(1, { token: 'nope' })]), type)).text).toBe('0');
+    const now = Math.floor(Date.now() / 1000);
+    expect((await post(s, '/track', form([ev(0, { token: 'tok', time: now })]), type)).text).toBe('1');
+    expect((await post(s, '/track', form([ev(1, { token: 'nope', time: now })]), type)).text).toBe('0');
     const verbose = await post(
       s,
       '/engage?verbose=1',
@@ -139,6 +140,26 @@ describe('/track, /engage, /groups', () => {
     );
     expect(invalid.status).toBe(200);
     expect(JSON.parse(invalid.text)).toMatchObject({ status: 0, error: expect.stringContaining('$add') });
+  });
+
+  it('/track refuses events older than 5 days and requests of more than 2000 records', async () => {
+    const s = await start({ projectToken: 'tok' });
+    const form = (records: unknown[]) => `data=${encodeURIComponent(JSON.stringify(records))}`;
+    const type = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    const sixDaysAgo = Math.floor(Date.now() / 1000) - 6 * 24 * 3600;
+    const old = await post(s, '/track?verbose=1', form([ev(0, { token: 'tok', time: sixDaysAgo })]), type);
+    expect(JSON.parse(old.text)).toMatchObject({ status: 0, error: expect.stringContaining('last 5 days') });
+    const fourDaysAgo = sixDaysAgo + 2 * 24 * 3600;
+    expect((await post(s, '/track', form([ev(1, { token: 'tok', time: fourDaysAgo })]), type)).text).toBe(
+      '1',
+    );
+    const many = Array.from({ length: 2001 }, (_, i) => ({
+      $token: 'tok',
+      $distinct_id: `U${i}`,
+      $set: { a: 1 },
+    }));
+    expect((await post(s, '/engage', JSON.stringify(many))).status).toBe(413);
+    expect(await stats(s)).toMatchObject({ accepted: 1, rejected: 1 });
   });
 
   it('applies profile operations', async () => {

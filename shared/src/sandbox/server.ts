@@ -71,6 +71,17 @@ function importAuthorized(
   return { ok: false, authenticated: false };
 }
 
+const TRACK_MAX_AGE_MS = 5 * 24 * 3600 * 1000;
+
+/** `/track` takes events from the last 5 days only; says why an older one is refused. */
+function olderThanTrackAccepts(properties: unknown): string | undefined {
+  const time = (properties as { time?: unknown } | undefined)?.time;
+  if (typeof time !== 'number') return undefined; // strict validation names a missing or bad time
+  const ms = time > 1e11 ? time : time * 1000;
+  if (ms >= Date.now() - TRACK_MAX_AGE_MS) return undefined;
+  return 'properties.time: /track accepts events from the last 5 days only; send older events to /import';
+}
+
 /**
  * A local, Mixpanel-compatible ingestion server (../shared/spec/ingestion-api.md): `/import`,
  * `/track`, `/engage`, `/groups`, identity resolution with the core model, seeded faults, and
@@ -193,6 +204,13 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         ? send(res, 200, { status: error ? 0 : 1, error: error ?? null })
         : send(res, 200, error ? '0' : '1');
     const records = parseFormOrJson(await readBody(req, LIMITS.maxRequestBytes), req.headers['content-type']);
+    if (records.length > LIMITS.maxProfileUpdatesPerRequest) {
+      return send(res, 413, {
+        code: 413,
+        error: `request has ${records.length} records; at most ${LIMITS.maxProfileUpdatesPerRequest} are accepted`,
+        status: 'Request Entity Too Large',
+      });
+    }
     const errors: string[] = [];
     records.forEach((record, index) => {
       const r = (record ?? {}) as Record<string, unknown>;
@@ -207,6 +225,12 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         if (r.event === '$merge') {
           s.rejectRecord();
           errors.push(`record ${index}: $merge is accepted only on authenticated /import`);
+          return;
+        }
+        const tooOld = olderThanTrackAccepts(r.properties);
+        if (tooOld !== undefined) {
+          s.rejectRecord();
+          errors.push(`record ${index}: ${tooOld}`);
           return;
         }
         const outcome = s.ingestEvent(record);
