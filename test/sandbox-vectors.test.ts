@@ -96,3 +96,11 @@ describe('idmerge sandbox --data-dir (a separate process)', () => {
     }
   });
 });
+
+describe('idmerge sandbox flags', () => {
+  it('refuses a malformed --faults spec, naming the part that is wrong', async () => {
+    await expect(
+      startSandboxProcess(['--mode', 'simplified', '--faults', '429=0.1,boom=0.2']),
+    ).rejects.toThrow(/"boom=0.2" is not KIND=PROBABILITY/);
+  });
+});
