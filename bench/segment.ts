@@ -73,7 +73,7 @@ for (const events of batches) {
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const batchEps = Math.round((rounds * BATCH) / seconds);
 console.log(
-  `performBatch: ${rounds} × ${BATCH} events in ${seconds.toFixed(2)} s = ${batchEps} events/s, ${failed} failed`,
+  `performBatch: ${rounds} × ${BATCH} events in ${seconds.toFixed(2)} s = ${batchEps} events/s, ${failed} failed, ${(bytes / 1e6).toFixed(1)} MB of JSON`,
 );
 
 // 2. collect sustained throughput to a sink.
