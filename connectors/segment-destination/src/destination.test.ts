@@ -417,6 +417,9 @@ describe('testAuthentication', () => {
       { code: 401, error: 'Invalid credentials', status: 'Unauthorized' },
     ]);
     await expect(testDestination().testAuthentication(ORIGINAL)).rejects.toThrow();
+    await expect(
+      testDestination().testAuthentication({ project_token: 't', id_merge_api: 'original' }),
+    ).rejects.toThrow(/service account .* or an API secret/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { defaultValues, type DestinationDefinition } from './actions-core.js';
+import { defaultValues, InvalidAuthenticationError, type DestinationDefinition } from './actions-core.js';
 import { aliasAction } from './actions/alias/index.js';
 import { groupIdentifyAction } from './actions/group-identify/index.js';
 import { identifyUserAction } from './actions/identify-user/index.js';
@@ -29,7 +29,10 @@ export function createDestination(options: { sink?: PayloadSink } = {}): Destina
       fields: settingsFields,
       testAuthentication: async (request, { settings }) => {
         const auth = importAuth(settings);
-        if (!auth) throw new Error('Set a service account (username, secret, project ID) or an API secret.');
+        if (!auth)
+          throw new InvalidAuthenticationError(
+            'Set a service account (username, secret, project ID) or an API secret: /import needs one.',
+          );
         // An empty strict import authenticates without storing anything.
         const query = ['strict=1', auth.query].filter(Boolean).join('&');
         return request(`${apiHost(settings)}/import?${query}`, {
