@@ -19,3 +19,4 @@ export {
 } from './warehouse/column-mapping.js';
 export { mapWarehouseRow, idValue, type RowMappingOptions } from './warehouse/map-row.js';
 export { flatRowToEvent, type FlatRowOptions } from './flat-row.js';
+export { mapProfileOperations, type ProfileOperationsInput } from './profile-operations.js';

@@ -1,6 +1,4 @@
-import { profilePropertiesFromTraits, toJsonValue } from '@idmerge/shared/mapping';
-import type { EngageUpdate, JsonObject, JsonValue } from '@idmerge/shared/payload';
-import { validateEngageUpdate } from '@idmerge/shared/validation';
+import { mapProfileOperations } from '@idmerge/shared/mapping';
 import type { ActionDefinition, InputField, RequestClient } from '../../actions-core.js';
 import { deliverPrepared, type PayloadSink, type Prepared } from '../../deliver.js';
 import { batchFields, multiStatus, performPrepared } from '../../run.js';
@@ -21,53 +19,15 @@ export interface ProfileOperationsPayload {
   batch_size?: number;
 }
 
-type Operation = '$set' | '$set_once' | '$add' | '$union' | '$append' | '$remove' | '$unset';
-
-function jsonObject(values: Record<string, unknown> | undefined): JsonObject {
-  const out: JsonObject = {};
-  for (const [key, value] of Object.entries(values ?? {}))
-    if (value !== undefined) out[key] = toJsonValue(value);
-  return out;
-}
-
 /**
- * The profile updates for one event, one operation per record as /engage expects, each checked by
- * the shared validation (e.g. `$add` needs numbers, `$union` lists).
+ * The profile updates for one event, built by the shared mapping layer (one validated /engage
+ * record per operation).
  */
 export function prepareProfileOperations(payload: ProfileOperationsPayload, settings: Settings): Prepared {
-  const operations: Array<[Operation, JsonValue | string[]]> = [];
-  const set = profilePropertiesFromTraits(payload.set ?? {});
-  if (Object.keys(set).length > 0) operations.push(['$set', set]);
-  const setOnce = profilePropertiesFromTraits(payload.set_once ?? {});
-  if (Object.keys(setOnce).length > 0) operations.push(['$set_once', setOnce]);
-  for (const [field, operation] of [
-    ['add', '$add'],
-    ['union', '$union'],
-    ['append', '$append'],
-    ['remove', '$remove'],
-  ] as const) {
-    const values = jsonObject(payload[field]);
-    if (Object.keys(values).length > 0) operations.push([operation, values]);
-  }
-  if (payload.unset && payload.unset.length > 0) operations.push(['$unset', payload.unset]);
-  if (operations.length === 0)
-    return {
-      ok: false,
-      message: `user ${payload.user_id}: no profile operation has any property; map at least one`,
-    };
-  const payloads = [];
-  for (const [operation, value] of operations) {
-    const update = { $distinct_id: payload.user_id, [operation]: value } as unknown as EngageUpdate;
-    if (settings.project_token) update.$token = settings.project_token;
-    update.$ip = payload.ip ?? 0;
-    const validation = validateEngageUpdate(update);
-    if (!validation.ok) {
-      const detail = validation.violations.map((v) => `${v.field}: ${v.message}`).join('; ');
-      return { ok: false, message: `user ${payload.user_id}: ${operation} is invalid: ${detail}` };
-    }
-    payloads.push({ endpoint: 'engage' as const, body: update });
-  }
-  return { ok: true, payloads };
+  const mapped = mapProfileOperations(payload, { token: settings.project_token || undefined });
+  if (mapped.ok) return { ok: true, payloads: mapped.payloads };
+  const detail = mapped.errors.map((e) => `${e.field ? `${e.field}: ` : ''}${e.message}`).join('; ');
+  return { ok: false, message: `user ${payload.user_id}: ${detail}` };
 }
 
 const objectField = (label: string, description: string): InputField => ({
