@@ -1,23 +1,20 @@
+import { Hash64Set } from './hash64-set.js';
+
 /**
  * Remembers Mixpanel's deduplication keys (event, distinct_id, time, $insert_id) in 8 bytes each:
- * a 64-bit hash in an open-addressing table of two Uint32Arrays (load factor up to 0.75). Keys are hashed field by field
+ * a 64-bit hash in a Hash64Set. Keys are hashed field by field
  * without building a string. The chance that two different keys collide among 10 million is about
  * 3 in a million; the trade buys a model that holds tens of millions of events in a few hundred MB.
  */
 export class DedupSet {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
-  private mask: number;
-  private count = 0;
+  private readonly table: Hash64Set;
 
   constructor(initialCapacity = 1 << 12) {
-    this.hi = new Uint32Array(initialCapacity);
-    this.lo = new Uint32Array(initialCapacity);
-    this.mask = initialCapacity - 1;
+    this.table = new Hash64Set(initialCapacity);
   }
 
   get size(): number {
-    return this.count;
+    return this.table.size;
   }
 
   /** Adds the key; false when it was already there (a duplicate). */
@@ -28,36 +25,7 @@ export class DedupSet {
     mixNumber(distinctId);
     mixNumber(time);
     mixString(insertId);
-    const hi = h1 >>> 0;
-    const lo = (h2 | 1) >>> 0; // never 0: 0 marks an empty slot
-    return this.insert(hi, lo);
-  }
-
-  private insert(hi: number, lo: number): boolean {
-    let slot = (hi ^ lo) & this.mask;
-    while (this.lo[slot] !== 0) {
-      if (this.lo[slot] === lo && this.hi[slot] === hi) return false;
-      slot = (slot + 1) & this.mask;
-    }
-    this.hi[slot] = hi;
-    this.lo[slot] = lo;
-    this.count++;
-    if (this.count * 4 > this.mask * 3) this.grow(); // load factor 0.75
-    return true;
-  }
-
-  private grow(): void {
-    const oldHi = this.hi;
-    const oldLo = this.lo;
-    const capacity = oldLo.length * 2;
-    this.hi = new Uint32Array(capacity);
-    this.lo = new Uint32Array(capacity);
-    this.mask = capacity - 1;
-    this.count = 0;
-    for (let i = 0; i < oldLo.length; i++) {
-      const lo = oldLo[i] as number;
-      if (lo !== 0) this.insert(oldHi[i] as number, lo);
-    }
+    return this.table.add(h1, h2);
   }
 }
 

@@ -1,20 +1,11 @@
-import { mapProfileOperations } from '@idmerge/shared/mapping';
+import { mapProfileOperations, type ProfileOperationsInput } from '@idmerge/shared/mapping';
 import type { ActionDefinition, InputField, RequestClient } from '../../actions-core.js';
 import { deliverPrepared, type PayloadSink, type Prepared } from '../../deliver.js';
 import { batchFields, multiStatus, performPrepared } from '../../run.js';
 import type { Settings } from '../../settings.js';
 
-export interface ProfileOperationsPayload {
+export interface ProfileOperationsPayload extends ProfileOperationsInput {
   [key: string]: unknown;
-  user_id: string;
-  ip?: string;
-  set?: Record<string, unknown>;
-  set_once?: Record<string, unknown>;
-  add?: Record<string, unknown>;
-  union?: Record<string, unknown>;
-  append?: Record<string, unknown>;
-  remove?: Record<string, unknown>;
-  unset?: string[];
   enable_batching?: boolean;
   batch_size?: number;
 }
