@@ -488,3 +488,88 @@ describe('profileOperations', () => {
     expect(error).not.toBeInstanceOf(RetryableError);
   });
 });
+
+describe('every batched action: a failure at every position lands on exactly that item', () => {
+  const SIZE = 3;
+  const uuid = (i: number) => `2f1d9f3e-6b7a-4c1e-9d2a-0b5c8e7f6a3${i}`;
+  /** One call per item, each mapping to exactly one /import record (so record i is item i). */
+  const importActions = {
+    identifyUser: (i: number, mode: string) => ({
+      type: 'identify' as const,
+      messageId: `id-${i}`,
+      timestamp: T,
+      userId: `u-${i}`,
+      anonymousId: mode === 'original' ? uuid(i) : `d-${i}`,
+    }),
+    alias: (i: number, mode: string) => ({
+      type: 'alias' as const,
+      messageId: `al-${i}`,
+      timestamp: T,
+      userId: `u-${i}`,
+      previousId: mode === 'original' ? uuid(i) : `d-${i}`,
+      anonymousId: mode === 'original' ? null : `d-${i}`,
+    }),
+  };
+
+  for (const mode of ['simplified', 'original'] as const) {
+    const settings = mode === 'simplified' ? SIMPLIFIED : ORIGINAL;
+    const host = HOSTS[settings.region ?? 'us'];
+    for (const [action, call] of Object.entries(importActions)) {
+      it(`${action} (${mode}): /import fails record i → item i`, async () => {
+        for (let failed = 0; failed < SIZE; failed++) {
+          intercept(host, 'import', [], () => [
+            400,
+            {
+              code: 400,
+              status: 'Bad Request',
+              num_records_imported: SIZE - 1,
+              failed_records: [
+                { index: failed, $insert_id: 'x', field: 'properties.time', message: 'too old' },
+              ],
+            },
+          ]);
+          const integration = testDestination();
+          await integration.testBatchAction(action, {
+            events: Array.from({ length: SIZE }, (_, i) => call(i, mode)),
+            settings,
+            useDefaultMappings: true,
+          });
+          expect(integration.results[0]?.multistatus?.map((r) => r.status)).toEqual(
+            Array.from({ length: SIZE }, (_, i) => (i === failed ? 400 : 200)),
+          );
+        }
+      });
+    }
+
+    it(`groupIdentify (${mode}): a /groups refusal at position i fails item i only`, async () => {
+      for (let failed = 0; failed < SIZE; failed++) {
+        let request = 0;
+        intercept(
+          host,
+          'groups',
+          [],
+          () =>
+            request++ === failed ? [200, { status: 0, error: 'refused' }] : [200, { status: 1, error: null }],
+          SIZE,
+        );
+        const integration = testDestination();
+        await integration.testBatchAction('groupIdentify', {
+          events: Array.from({ length: SIZE }, (_, i) => ({
+            type: 'group' as const,
+            messageId: `g-${i}`,
+            timestamp: T,
+            userId: null,
+            anonymousId: `d-${i}`,
+            groupId: `acme-${i}`,
+            traits: { name: `Acme ${i}` },
+          })),
+          settings,
+          useDefaultMappings: true,
+        });
+        expect(integration.results[0]?.multistatus?.map((r) => r.status)).toEqual(
+          Array.from({ length: SIZE }, (_, i) => (i === failed ? 400 : 200)),
+        );
+      }
+    });
+  }
+});
