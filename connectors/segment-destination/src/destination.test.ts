@@ -573,3 +573,44 @@ describe('every batched action: a failure at every position lands on exactly tha
     });
   }
 });
+
+describe('every action goes to the chosen region, in both APIs', () => {
+  const ANON = '2f1d9f3e-6b7a-4c1e-9d2a-0b5c8e7f6a39';
+  /** A call per action and the endpoints it reaches. */
+  const cases: Array<[string, Record<string, unknown>, Array<'import' | 'engage' | 'groups'>]> = [
+    ['trackEvent', { type: 'track', event: 'Played', userId: 'u-1', anonymousId: ANON }, ['import']],
+    [
+      'identifyUser',
+      { type: 'identify', userId: 'u-1', anonymousId: ANON, traits: { plan: 'pro' } },
+      ['import', 'engage'],
+    ],
+    ['alias', { type: 'alias', userId: 'u-1', previousId: ANON, anonymousId: ANON }, ['import']],
+    [
+      'groupIdentify',
+      { type: 'group', userId: 'u-1', groupId: 'acme', traits: { name: 'Acme' } },
+      ['groups', 'engage'],
+    ],
+    ['profileOperations', { type: 'identify', userId: 'u-1', traits: { plan: 'pro' } }, ['engage']],
+  ];
+  for (const region of ['us', 'eu', 'in'] as const) {
+    for (const base of [SIMPLIFIED, ORIGINAL]) {
+      const settings: Settings = { ...base, region };
+      it.each(cases)(`%s → ${region} (${base.id_merge_api})`, async (action, call, endpoints) => {
+        const captured: Captured[] = [];
+        for (const endpoint of endpoints) intercept(HOSTS[region], endpoint, captured);
+        await testDestination().testAction(action, {
+          event: { messageId: 'r-1', timestamp: T, ...call },
+          settings,
+          useDefaultMappings: true,
+        });
+        expect(captured.map((c) => c.path.split('?')[0]).sort()).toEqual(
+          endpoints.map((e) => `/${e}`).sort(),
+        );
+        for (const request of captured.filter((c) => c.path.startsWith('/import'))) {
+          expect(request.gzip).toBe(true);
+          expect(request.path).toContain('project_id=4242');
+        }
+      });
+    }
+  }
+});
