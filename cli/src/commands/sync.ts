@@ -75,6 +75,7 @@ function formatRun(run: RunReport): string {
     `window:            (${run.window.after ?? 'start'} − lookback, ${run.window.upTo ?? 'end'}]${run.resumed ? ' (resumed from a checkpoint)' : ''}`,
     `rows read:         ${run.rowsRead} (${Math.round(run.rowsPerSecond)} rows/s)`,
     `invalid rows:      ${run.invalid}`,
+    ...(run.unchanged > 0 ? [`unchanged profiles: ${run.unchanged} (not sent again)`] : []),
   ];
   for (const [reason, count] of Object.entries(run.invalidByReason)
     .sort((a, b) => b[1] - a[1])

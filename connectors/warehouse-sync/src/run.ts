@@ -2,6 +2,7 @@ import { mapWarehouseRow, type Sender } from '@idmerge/shared';
 import type { SyncDefinition } from './definition.js';
 import type { ReadWindow, WarehouseSource } from './sources/source.js';
 import type { StateStore } from './state.js';
+import { fingerprint, ProfileHashes } from './profile-hashes.js';
 
 export interface RunOptions {
   fullRefresh?: boolean;
@@ -16,6 +17,8 @@ export interface RunReport {
   invalid: number;
   invalidByReason: Record<string, number>;
   payloads: number;
+  /** Profiles rows whose mapped values are the same as when they were last delivered: not sent again. */
+  unchanged: number;
   resumed: boolean;
   window: { after?: string; upTo?: string };
   elapsedMs: number;
@@ -53,6 +56,7 @@ export async function runSync(
     invalid: 0,
     invalidByReason: {},
     payloads: 0,
+    unchanged: 0,
     resumed,
     window: { after: window.after, upTo: window.upTo },
     elapsedMs: 0,
@@ -70,6 +74,9 @@ export async function runSync(
     },
   };
   const mapping = { mode: definition.mode, keyColumns: [definition.source.primary_key] };
+  const primaryKey = definition.source.primary_key;
+  const profiles = definition.mapping.type === 'profiles' ? new ProfileHashes(store.dir) : undefined;
+  if (profiles && options.fullRefresh) profiles.clear();
   for await (const page of source.pages(read)) {
     for (const row of page.rows) {
       report.rowsRead++;
@@ -86,6 +93,15 @@ export async function runSync(
         );
         continue;
       }
+      if (profiles) {
+        const key = String(row[primaryKey]);
+        const hash = fingerprint(mapped.payloads.map((payload) => payload.body));
+        if (profiles.unchanged(key, hash)) {
+          report.unchanged++;
+          continue;
+        }
+        profiles.set(key, hash);
+      }
       for (const payload of mapped.payloads) {
         report.payloads++;
         const wait = sender.send(payload, row);
@@ -93,10 +109,12 @@ export async function runSync(
       }
     }
     await sender.drain();
+    profiles?.commit();
     state.inProgress = { after: window.after, upTo: window.upTo, position: page.last };
     store.save(state);
     options.onPage?.({ rowsRead: report.rowsRead });
   }
+  profiles?.compact();
   state.bound = window.upTo ?? state.bound;
   state.inProgress = undefined;
   state.completedRuns++;

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A short, stable fingerprint of what a profiles row maps to. */
+export function fingerprint(value: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/**
+ * The hash of every profile key as last delivered, kept in the sync's state folder. Changes are
+ * appended (and flushed to disk) after each delivered page, so a run killed at any point loses
+ * nothing; a finished run rewrites the file compactly (temporary file + rename).
+ */
+export class ProfileHashes {
+  private readonly file: string;
+  private readonly hashes = new Map<string, string>();
+  private pending: Array<[string, string]> = [];
+
+  constructor(dir: string) {
+    this.file = join(dir, 'profile-hashes.tsv');
+    let text = '';
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      return;
+    }
+    for (const line of text.split('\n')) {
+      const tab = line.lastIndexOf('\t');
+      // A line cut short by a crash has no tab or a short hash: it is ignored (its page is re-sent).
+      if (tab <= 0 || line.length - tab - 1 !== 22) continue;
+      this.hashes.set(JSON.parse(line.slice(0, tab)) as string, line.slice(tab + 1));
+    }
+  }
+
+  get size(): number {
+    return this.hashes.size;
+  }
+
+  /** True when `key` was delivered before with exactly this hash. */
+  unchanged(key: string, hash: string): boolean {
+    return this.hashes.get(key) === hash;
+  }
+
+  /** Remembers a hash; it reaches the disk with the next `commit`. */
+  set(key: string, hash: string): void {
+    this.hashes.set(key, hash);
+    this.pending.push([key, hash]);
+  }
+
+  /** Appends the hashes set since the last commit; call after their page was delivered. */
+  commit(): void {
+    if (this.pending.length === 0) return;
+    const text = this.pending.map(([key, hash]) => `${JSON.stringify(key)}\t${hash}\n`).join('');
+    const fd = openSync(this.file, 'a');
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.pending = [];
+  }
+
+  /** Rewrites the file with one line per key. */
+  compact(): void {
+    const temporary = `${this.file}.tmp`;
+    const fd = openSync(temporary, 'w');
+    try {
+      let chunk = '';
+      for (const [key, hash] of this.hashes) {
+        chunk += `${JSON.stringify(key)}\t${hash}\n`;
+        if (chunk.length > 1 << 20) {
+          writeSync(fd, chunk);
+          chunk = '';
+        }
+      }
+      writeSync(fd, chunk);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, this.file);
+  }
+
+  /** Forgets every hash (full refresh sends every profile again). */
+  clear(): void {
+    this.hashes.clear();
+    this.pending = [];
+    rmSync(this.file, { force: true });
+  }
+}
