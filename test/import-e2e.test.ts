@@ -155,3 +155,43 @@ describe('idmerge import against a faulty sandbox (separate processes)', () => {
     expect(result.stdout).toMatch(/dry run: 200 records, 198 valid, 2 invalid/);
   });
 });
+
+describe('idmerge import rate cap', () => {
+  it('--events-per-second paces delivery', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'import-rate-'));
+    const file = join(dir, 'e.ndjson');
+    writeFileSync(
+      file,
+      Array.from({ length: 1200 }, (_, i) =>
+        JSON.stringify({
+          event: 'E',
+          properties: { time: 1763800000, $insert_id: `r-${i}`, $device_id: 'D1' },
+        }),
+      ).join('\n'),
+    );
+    const sandbox = await startSandboxProcess(['--mode', 'simplified', '--project-token', 'tok']);
+    try {
+      const began = Date.now();
+      const result = await runCli(
+        [
+          'import',
+          file,
+          '--batch-size',
+          '200',
+          '--events-per-second',
+          '400',
+          '--dead-letter',
+          join(dir, 'd.ndjson'),
+        ],
+        { env: { MIXPANEL_PROJECT_TOKEN: 'tok', MIXPANEL_API_HOST: sandbox.url } },
+      );
+      expect(result.code).toBe(0);
+      // 1200 events at 400/s in batches of 200: every batch after the first waits 0.5 s (2.5 s in all;
+      // without the cap the whole run takes under a second).
+      expect(Date.now() - began).toBeGreaterThanOrEqual(2500);
+      expect((await sandbox.json<{ accepted: number }>('/_sandbox/stats')).accepted).toBe(1200);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 60_000);
+});

@@ -27,6 +27,8 @@ interface ImportOptions {
   json?: boolean;
   timeoutMs: number;
   maxRetries: number;
+  eventsPerSecond?: number;
+  bytesPerMinute?: number;
   backoff?: BackoffPolicy;
 }
 
@@ -96,6 +98,16 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'requests in flight at once', positive('--concurrency'), 10)
     .option('--batch-size <n>', 'events per request (at most 2000)', positive('--batch-size'), 2000)
     .option('--time-zone <zone>', 'IANA time zone of times written without one')
+    .option(
+      '--events-per-second <n>',
+      "cap the send rate, to stay inside the project's quota",
+      positive('--events-per-second'),
+    )
+    .option(
+      '--bytes-per-minute <n>',
+      'cap uncompressed bytes sent per minute',
+      positive('--bytes-per-minute'),
+    )
     .option('--timeout-ms <ms>', 'per-request timeout', positive('--timeout-ms'), 60_000)
     .option(
       '--max-retries <n>',
@@ -127,6 +139,8 @@ export function register(program: Command): void {
             timeoutMs: options.timeoutMs,
             maxRetries: options.maxRetries,
             backoff: options.backoff,
+            eventsPerSecond: options.eventsPerSecond,
+            bytesPerMinute: options.bytesPerMinute,
           })
         : undefined;
       const dryRun = { in: 0, valid: 0, invalid: 0 };
