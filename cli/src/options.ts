@@ -14,3 +14,13 @@ export function modeOption(): Option {
     .argParser(parseMode)
     .makeOptionMandatory();
 }
+
+/** A commander parser for whole-number options: `wholeNumber('--port', 0)`. */
+export function wholeNumber(name: string, min: number): (value: string) => number {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
+    return n;
+  };
+}

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { IdMergeMode } from '@idmerge/shared';
 import {
   createDeadLetterFile,
@@ -8,16 +8,7 @@ import {
   redact,
 } from '@idmerge/shared/sender';
 import { startIntake } from '@idmerge/segment-destination';
-import { modeOption } from '../options.js';
-
-function integer(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
-    return n;
-  };
-}
+import { modeOption, wholeNumber } from '../options.js';
 
 interface CollectOptions {
   port: number;
@@ -41,7 +32,7 @@ export function register(program: Command): void {
         'come from MIXPANEL_* variables.',
     )
     .addOption(modeOption().env('MIXPANEL_ID_MERGE'))
-    .option('--port <n>', 'port to listen on; 0 picks a free one', integer('--port', 0), 8088)
+    .option('--port <n>', 'port to listen on; 0 picks a free one', wholeNumber('--port', 0), 8088)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--write-key <key>', 'require this Segment write key (Basic-auth username) on every call')
     .option(
@@ -49,18 +40,28 @@ export function register(program: Command): void {
       'NDJSON file for calls that were refused or not delivered',
       'idmerge-collect-dead-letter.ndjson',
     )
-    .option('--concurrency <n>', 'requests to Mixpanel in flight at once', integer('--concurrency', 1), 10)
-    .option('--batch-size <n>', 'events per /import request (at most 2000)', integer('--batch-size', 1), 2000)
+    .option(
+      '--concurrency <n>',
+      'requests to Mixpanel in flight at once',
+      wholeNumber('--concurrency', 1),
+      10,
+    )
+    .option(
+      '--batch-size <n>',
+      'events per /import request (at most 2000)',
+      wholeNumber('--batch-size', 1),
+      2000,
+    )
     .option(
       '--max-retries <n>',
       'retries of a request after 5xx, timeouts and connection errors',
-      integer('--max-retries', 0),
+      wholeNumber('--max-retries', 0),
       5,
     )
     .option(
       '--flush-interval-ms <ms>',
       'send buffered events at least this often even when a batch is not full',
-      integer('--flush-interval-ms', 10),
+      wholeNumber('--flush-interval-ms', 10),
       1000,
     )
     .action(async (options: CollectOptions) => {

@@ -14,6 +14,7 @@ import {
   type IdMergeMode,
   type MappingResult,
 } from '@idmerge/shared';
+import { wholeNumber } from '../options.js';
 import { FORMATS, readRecordBatches, type RecordFormat } from '../input/records.js';
 
 interface ImportOptions {
@@ -41,14 +42,6 @@ function backoffPolicy(value: string): BackoffPolicy {
   }
   const [initialMs, maxMs, jitterMinMs, jitterMaxMs] = parts as [number, number, number, number];
   return { initialMs, maxMs, jitterMinMs, jitterMaxMs };
-}
-
-function positive(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1`);
-    return n;
-  };
 }
 
 function isMixpanelShaped(record: unknown): boolean {
@@ -95,20 +88,20 @@ export function register(program: Command): void {
       'NDJSON file for records that were not delivered',
       'idmerge-dead-letter.ndjson',
     )
-    .option('--concurrency <n>', 'requests in flight at once', positive('--concurrency'), 10)
-    .option('--batch-size <n>', 'events per request (at most 2000)', positive('--batch-size'), 2000)
+    .option('--concurrency <n>', 'requests in flight at once', wholeNumber('--concurrency', 1), 10)
+    .option('--batch-size <n>', 'events per request (at most 2000)', wholeNumber('--batch-size', 1), 2000)
     .option('--time-zone <zone>', 'IANA time zone of times written without one')
     .option(
       '--events-per-second <n>',
       "cap the send rate, to stay inside the project's quota",
-      positive('--events-per-second'),
+      wholeNumber('--events-per-second', 1),
     )
     .option(
       '--bytes-per-minute <n>',
       'cap uncompressed bytes sent per minute',
-      positive('--bytes-per-minute'),
+      wholeNumber('--bytes-per-minute', 1),
     )
-    .option('--timeout-ms <ms>', 'per-request timeout', positive('--timeout-ms'), 60_000)
+    .option('--timeout-ms <ms>', 'per-request timeout', wholeNumber('--timeout-ms', 1), 60_000)
     .option(
       '--max-retries <n>',
       'retries of a request after 5xx, timeouts and connection errors',

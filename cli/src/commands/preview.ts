@@ -1,13 +1,8 @@
 import { dirname } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { createSource, loadSyncDefinition, previewSync } from '@idmerge/warehouse-sync';
+import { wholeNumber } from '../options.js';
 import { renderPreview } from '../render/preview.js';
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('--limit must be a whole number ≥ 1');
-  return n;
-}
 
 export function register(program: Command): void {
   program
@@ -17,7 +12,7 @@ export function register(program: Command): void {
         'Mixpanel would, and prints sample payloads, cluster statistics and warnings.',
     )
     .requiredOption('--config <file>', 'sync definition (YAML)')
-    .option('--limit <n>', 'read at most this many rows', positive)
+    .option('--limit <n>', 'read at most this many rows', wholeNumber('--limit', 1))
     .option('--json', 'print the report as one JSON object')
     .action(async (options: { config: string; limit?: number; json?: boolean }) => {
       const definition = await loadSyncDefinition(options.config);

@@ -1,15 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseFaultSpec, startSandbox, type IdMergeMode } from '@idmerge/shared';
-import { modeOption } from '../options.js';
-
-function integer(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
-    return n;
-  };
-}
+import { modeOption, wholeNumber } from '../options.js';
 
 function serviceAccount(value: string): { username: string; secret: string } {
   const at = value.indexOf(':');
@@ -50,7 +41,7 @@ export function register(program: Command): void {
         '(stats, events, clusters, profiles, groups; POST /_sandbox/reset).',
     )
     .addOption(modeOption())
-    .option('--port <n>', 'port to listen on; 0 picks a free one', integer('--port', 0), 0)
+    .option('--port <n>', 'port to listen on; 0 picks a free one', wholeNumber('--port', 0), 0)
     .option(
       '--project-token <token>',
       'require this project token (Basic auth on /import, token in /track, /engage, /groups records)',
@@ -67,14 +58,14 @@ export function register(program: Command): void {
       'inject faults per request, e.g. 429=0.1,500=0.05,503=0.02,reset=0.02,slow=0.01',
       faults,
     )
-    .option('--retry-after <seconds>', 'send Retry-After on injected 429s', integer('--retry-after', 0))
-    .option('--seed <n>', 'seed of the fault sequence', integer('--seed', 0), 1)
+    .option('--retry-after <seconds>', 'send Retry-After on injected 429s', wholeNumber('--retry-after', 0))
+    .option('--seed <n>', 'seed of the fault sequence', wholeNumber('--seed', 0), 1)
     .option('--data-dir <dir>', 'keep ingested data across restarts in this directory')
     .option('--sink', 'benchmark mode: count and check /import records, store nothing')
     .option(
       '--client-timeout-ms <ms>',
       'how long a slow fault waits before answering',
-      integer('--client-timeout-ms', 1),
+      wholeNumber('--client-timeout-ms', 1),
       10_000,
     )
     .action(async (options: SandboxCliOptions) => {

@@ -4,6 +4,7 @@ import {
   MultiStatusResponse,
   PayloadValidationError,
   RetryableError,
+  type ActionDefinition,
   type InputField,
   type RequestClient,
 } from './actions-core.js';
@@ -141,13 +142,35 @@ export const batchFields: Record<string, InputField> = {
 };
 
 /** The common part of a Segment call rebuilt from the action's mapped fields. */
-export function callBase(payload: {
+/** The fields every call-based action shares (`identityFields` and `batchFields`). */
+export interface CallPayload {
+  [key: string]: unknown;
   user_id?: string | null;
   anonymous_id?: string | null;
   timestamp?: string;
   message_id?: string;
   context?: Record<string, unknown>;
-}): Record<string, unknown> {
+  enable_batching?: boolean;
+  batch_size?: number;
+}
+
+/**
+ * `perform` and `performBatch` of an action that rebuilds a Segment call from its payload and
+ * hands it to the shared mapping layer; with a sink, payloads go to it instead of Mixpanel.
+ */
+export function callPerformers<P extends CallPayload>(
+  toCall: (payload: P) => Record<string, unknown>,
+  sink?: PayloadSink,
+): Pick<ActionDefinition<Settings, P>, 'perform' | 'performBatch'> {
+  return {
+    perform: async (request, { settings, payload }) =>
+      (await performOne(request, settings, toCall(payload), sink)).sent,
+    performBatch: (request, { settings, payload }) =>
+      performMany(request, settings, payload.map(toCall), sink),
+  };
+}
+
+export function callBase(payload: CallPayload): Record<string, unknown> {
   const call: Record<string, unknown> = {};
   if (payload.user_id != null) call.userId = payload.user_id;
   if (payload.anonymous_id != null) call.anonymousId = payload.anonymous_id;

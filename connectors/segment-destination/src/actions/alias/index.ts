@@ -1,18 +1,10 @@
 import type { ActionDefinition } from '../../actions-core.js';
-import { batchFields, callBase, identityFields, performMany, performOne } from '../../run.js';
+import { batchFields, callBase, callPerformers, identityFields, type CallPayload } from '../../run.js';
 import type { PayloadSink } from '../../deliver.js';
 import type { Settings } from '../../settings.js';
 
-export interface AliasPayload {
-  [key: string]: unknown;
+export interface AliasPayload extends CallPayload {
   previous_id?: string;
-  user_id?: string | null;
-  anonymous_id?: string | null;
-  timestamp?: string;
-  message_id?: string;
-  context?: Record<string, unknown>;
-  enable_batching?: boolean;
-  batch_size?: number;
 }
 
 export function aliasCall(payload: AliasPayload): Record<string, unknown> {
@@ -40,10 +32,7 @@ export function aliasAction(sink?: PayloadSink): ActionDefinition<Settings, Alia
       ...identityFields,
       ...batchFields,
     },
-    perform: async (request, { settings, payload }) =>
-      (await performOne(request, settings, aliasCall(payload), sink)).sent,
-    performBatch: (request, { settings, payload }) =>
-      performMany(request, settings, payload.map(aliasCall), sink),
+    ...callPerformers(aliasCall, sink),
   };
 }
 

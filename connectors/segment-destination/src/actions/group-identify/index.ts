@@ -1,19 +1,11 @@
 import type { ActionDefinition } from '../../actions-core.js';
-import { batchFields, callBase, identityFields, performMany, performOne } from '../../run.js';
+import { batchFields, callBase, callPerformers, identityFields, type CallPayload } from '../../run.js';
 import type { PayloadSink } from '../../deliver.js';
 import type { Settings } from '../../settings.js';
 
-export interface GroupIdentifyPayload {
-  [key: string]: unknown;
+export interface GroupIdentifyPayload extends CallPayload {
   group_id?: string;
   traits?: Record<string, unknown>;
-  user_id?: string | null;
-  anonymous_id?: string | null;
-  timestamp?: string;
-  message_id?: string;
-  context?: Record<string, unknown>;
-  enable_batching?: boolean;
-  batch_size?: number;
 }
 
 export function groupCall(payload: GroupIdentifyPayload): Record<string, unknown> {
@@ -48,10 +40,7 @@ export function groupIdentifyAction(sink?: PayloadSink): ActionDefinition<Settin
       ...identityFields,
       ...batchFields,
     },
-    perform: async (request, { settings, payload }) =>
-      (await performOne(request, settings, groupCall(payload), sink)).sent,
-    performBatch: (request, { settings, payload }) =>
-      performMany(request, settings, payload.map(groupCall), sink),
+    ...callPerformers(groupCall, sink),
   };
 }
 

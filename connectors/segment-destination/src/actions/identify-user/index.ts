@@ -1,18 +1,10 @@
 import type { ActionDefinition } from '../../actions-core.js';
-import { batchFields, callBase, identityFields, performMany, performOne } from '../../run.js';
+import { batchFields, callBase, callPerformers, identityFields, type CallPayload } from '../../run.js';
 import type { PayloadSink } from '../../deliver.js';
 import type { Settings } from '../../settings.js';
 
-export interface IdentifyUserPayload {
-  [key: string]: unknown;
+export interface IdentifyUserPayload extends CallPayload {
   traits?: Record<string, unknown>;
-  user_id?: string | null;
-  anonymous_id?: string | null;
-  timestamp?: string;
-  message_id?: string;
-  context?: Record<string, unknown>;
-  enable_batching?: boolean;
-  batch_size?: number;
 }
 
 export function identifyCall(payload: IdentifyUserPayload): Record<string, unknown> {
@@ -39,10 +31,7 @@ export function identifyUserAction(sink?: PayloadSink): ActionDefinition<Setting
       ...identityFields,
       ...batchFields,
     },
-    perform: async (request, { settings, payload }) =>
-      (await performOne(request, settings, identifyCall(payload), sink)).sent,
-    performBatch: (request, { settings, payload }) =>
-      performMany(request, settings, payload.map(identifyCall), sink),
+    ...callPerformers(identifyCall, sink),
   };
 }
 

@@ -1,21 +1,13 @@
 import type { ActionDefinition } from '../../actions-core.js';
-import { batchFields, callBase, identityFields, performMany, performOne } from '../../run.js';
+import { batchFields, callBase, callPerformers, identityFields, type CallPayload } from '../../run.js';
 import type { PayloadSink } from '../../deliver.js';
 import type { Settings } from '../../settings.js';
 
-export interface TrackEventPayload {
-  [key: string]: unknown;
+export interface TrackEventPayload extends CallPayload {
   call_type?: string;
   event?: string;
   name?: string | null;
   properties?: Record<string, unknown>;
-  user_id?: string | null;
-  anonymous_id?: string | null;
-  timestamp?: string;
-  message_id?: string;
-  context?: Record<string, unknown>;
-  enable_batching?: boolean;
-  batch_size?: number;
 }
 
 /** Rebuilds the Segment track/page/screen call the shared mapping layer turns into an event. */
@@ -65,10 +57,7 @@ export function trackEventAction(sink?: PayloadSink): ActionDefinition<Settings,
       ...identityFields,
       ...batchFields,
     },
-    perform: async (request, { settings, payload }) =>
-      (await performOne(request, settings, trackCall(payload), sink)).sent,
-    performBatch: (request, { settings, payload }) =>
-      performMany(request, settings, payload.map(trackCall), sink),
+    ...callPerformers(trackCall, sink),
   };
 }
 
