@@ -24,9 +24,42 @@ const duckdbSource = z.strictObject({
   ...queryOrTable,
 });
 
-// Snowflake and BigQuery sources come next (issue 5); until then a definition naming them is refused.
+/**
+ * Snowflake. Connection settings may be written here or come from the environment
+ * (SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, SNOWFLAKE_WAREHOUSE, SNOWFLAKE_DATABASE, SNOWFLAKE_SCHEMA,
+ * SNOWFLAKE_ROLE); the secret never does: SNOWFLAKE_PASSWORD or SNOWFLAKE_PASSWORD_FILE, or a key
+ * pair through SNOWFLAKE_PRIVATE_KEY_FILE (+ SNOWFLAKE_PRIVATE_KEY_PASSPHRASE).
+ */
+const snowflakeSource = z.strictObject({
+  type: z.literal('snowflake'),
+  account: z.string().min(1).optional(),
+  user: z.string().min(1).optional(),
+  warehouse: z.string().min(1).optional(),
+  database: z.string().min(1).optional(),
+  schema: z.string().min(1).optional(),
+  role: z.string().min(1).optional(),
+  /** Full URL of the account's endpoint, for private links (default https://<account>.snowflakecomputing.com). */
+  access_url: z.url().optional(),
+  ...queryOrTable,
+});
+
+/**
+ * BigQuery. The project may be written here or come from BIGQUERY_PROJECT (or
+ * GOOGLE_CLOUD_PROJECT); credentials come from a service-account key file named by
+ * GOOGLE_APPLICATION_CREDENTIALS, never from the definition.
+ */
+const bigquerySource = z.strictObject({
+  type: z.literal('bigquery'),
+  project: z.string().min(1).optional(),
+  /** Where the query's datasets live, e.g. US or EU. */
+  location: z.string().min(1).optional(),
+  /** Root URL of the BigQuery API, for private endpoints (default https://bigquery.googleapis.com). */
+  api_endpoint: z.url().optional(),
+  ...queryOrTable,
+});
+
 const sourceSchema = z
-  .discriminatedUnion('type', [duckdbSource])
+  .discriminatedUnion('type', [duckdbSource, snowflakeSource, bigquerySource])
   .refine((s) => (s.query === undefined) !== (s.table === undefined), {
     message: 'give exactly one of query or table',
     path: ['query'],

@@ -3,18 +3,33 @@ import type { SyncDefinition } from '../definition.js';
 import { createDuckDbSource } from './duckdb.js';
 import type { WarehouseSource } from './source.js';
 
-/** The source a definition names; relative database paths are relative to the definition file. */
-export function createSource(definition: SyncDefinition, definitionDir: string): WarehouseSource {
+/**
+ * The source a definition names. Relative DuckDB paths are relative to the definition file;
+ * Snowflake and BigQuery settings missing from the definition are read from `env`.
+ */
+export function createSource(
+  definition: SyncDefinition,
+  definitionDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): WarehouseSource {
   const source = definition.source;
-  const database =
-    source.database === ':memory:' || isAbsolute(source.database)
-      ? source.database
-      : resolve(definitionDir, source.database);
-  return createDuckDbSource({
-    database,
-    query: source.query,
-    table: source.table,
-    cursor: source.cursor,
-    primaryKey: source.primary_key,
-  });
+  switch (source.type) {
+    case 'duckdb': {
+      const database =
+        source.database === ':memory:' || isAbsolute(source.database)
+          ? source.database
+          : resolve(definitionDir, source.database);
+      return createDuckDbSource({
+        database,
+        query: source.query,
+        table: source.table,
+        cursor: source.cursor,
+        primaryKey: source.primary_key,
+      });
+    }
+    case 'snowflake':
+    case 'bigquery':
+      void env;
+      throw new Error(`source type ${source.type} is not available in this build`);
+  }
 }
