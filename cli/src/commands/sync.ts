@@ -67,6 +67,7 @@ function dryRunSender(): Sender {
     reject: (original, reason, field) => sender.reject(original, reason, field),
     drain: async () => {},
     flush: async () => ({ ...sender.report, eventsPerSecond: payloads }),
+    onUndelivered: (listener) => sender.onUndelivered(listener),
   };
 }
 

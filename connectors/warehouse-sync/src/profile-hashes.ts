@@ -10,6 +10,9 @@ export function fingerprint(value: unknown): string {
     .slice(0, 22);
 }
 
+/** Marks, in the file, a key forgotten after its hash was written. */
+const FORGOTTEN = '-';
+
 /**
  * The hash of every profile key as last delivered, kept in the sync's state folder. Changes are
  * appended (and flushed to disk) after each delivered page, so a run killed at any point loses
@@ -30,9 +33,11 @@ export class ProfileHashes {
     }
     for (const line of text.split('\n')) {
       const tab = line.lastIndexOf('\t');
+      if (tab <= 0) continue;
+      const hash = line.slice(tab + 1);
+      if (hash === FORGOTTEN) this.hashes.delete(JSON.parse(line.slice(0, tab)) as string);
       // A line cut short by a crash has no tab or a short hash: it is ignored (its page is re-sent).
-      if (tab <= 0 || line.length - tab - 1 !== 22) continue;
-      this.hashes.set(JSON.parse(line.slice(0, tab)) as string, line.slice(tab + 1));
+      else if (hash.length === 22) this.hashes.set(JSON.parse(line.slice(0, tab)) as string, hash);
     }
   }
 
@@ -49,6 +54,15 @@ export class ProfileHashes {
   set(key: string, hash: string): void {
     this.hashes.set(key, hash);
     this.pending.push([key, hash]);
+  }
+
+  /**
+   * Forgets a key whose delivery failed or is uncertain, so the next run sends it again; the
+   * forgetting reaches the disk with the next `commit`.
+   */
+  forget(key: string): void {
+    if (!this.hashes.delete(key)) return;
+    this.pending.push([key, FORGOTTEN]);
   }
 
   /** Appends the hashes set since the last commit; call after their page was delivered. */

@@ -1,6 +1,6 @@
 import { mapWarehouseRow, type Sender } from '@idmerge/shared';
 import type { SyncDefinition } from './definition.js';
-import type { ReadWindow, WarehouseSource } from './sources/source.js';
+import type { ReadWindow, Row, WarehouseSource } from './sources/source.js';
 import type { StateStore } from './state.js';
 import { fingerprint, ProfileHashes } from './profile-hashes.js';
 
@@ -77,42 +77,53 @@ export async function runSync(
   const primaryKey = definition.source.primary_key;
   const profiles = definition.mapping.type === 'profiles' ? new ProfileHashes(store.dir) : undefined;
   if (profiles && options.fullRefresh) profiles.clear();
-  for await (const page of source.pages(read)) {
-    for (const row of page.rows) {
-      report.rowsRead++;
-      const mapped = mapWarehouseRow(row, definition.mapping, mapping);
-      if (!mapped.ok) {
-        report.invalid++;
-        const first = mapped.errors[0];
-        const reason = `${first?.field ?? ''}: ${first?.code ?? 'invalid'}`;
-        report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
-        await sender.reject(
-          row,
-          mapped.errors.map((e) => `${e.record}: ${e.field}: ${e.message}`).join('; '),
-          first?.field,
-        );
-        continue;
-      }
-      if (profiles) {
-        const key = String(row[primaryKey]);
-        const hash = fingerprint(mapped.payloads.map((payload) => payload.body));
-        if (profiles.unchanged(key, hash)) {
-          report.unchanged++;
+  // A profile Mixpanel refused (or left uncertain) is forgotten, so the next run sends it again.
+  const stopWatching = profiles
+    ? sender.onUndelivered((original) => {
+        const key = (original as Row | undefined)?.[primaryKey];
+        if (key !== undefined) profiles.forget(String(key));
+      })
+    : undefined;
+  try {
+    for await (const page of source.pages(read)) {
+      for (const row of page.rows) {
+        report.rowsRead++;
+        const mapped = mapWarehouseRow(row, definition.mapping, mapping);
+        if (!mapped.ok) {
+          report.invalid++;
+          const first = mapped.errors[0];
+          const reason = `${first?.field ?? ''}: ${first?.code ?? 'invalid'}`;
+          report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
+          await sender.reject(
+            row,
+            mapped.errors.map((e) => `${e.record}: ${e.field}: ${e.message}`).join('; '),
+            first?.field,
+          );
           continue;
         }
-        profiles.set(key, hash);
+        if (profiles) {
+          const key = String(row[primaryKey]);
+          const hash = fingerprint(mapped.payloads.map((payload) => payload.body));
+          if (profiles.unchanged(key, hash)) {
+            report.unchanged++;
+            continue;
+          }
+          profiles.set(key, hash);
+        }
+        for (const payload of mapped.payloads) {
+          report.payloads++;
+          const wait = sender.send(payload, row);
+          if (wait !== undefined) await wait;
+        }
       }
-      for (const payload of mapped.payloads) {
-        report.payloads++;
-        const wait = sender.send(payload, row);
-        if (wait !== undefined) await wait;
-      }
+      await sender.drain();
+      profiles?.commit();
+      state.inProgress = { after: window.after, upTo: window.upTo, position: page.last };
+      store.save(state);
+      options.onPage?.({ rowsRead: report.rowsRead });
     }
-    await sender.drain();
-    profiles?.commit();
-    state.inProgress = { after: window.after, upTo: window.upTo, position: page.last };
-    store.save(state);
-    options.onPage?.({ rowsRead: report.rowsRead });
+  } finally {
+    stopWatching?.();
   }
   profiles?.compact();
   state.bound = window.upTo ?? state.bound;

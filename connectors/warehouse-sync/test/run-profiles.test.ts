@@ -1,9 +1,17 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import type { DeliveryReport, Payload, Sender } from '@idmerge/shared';
+import {
+  createDeadLetterList,
+  createSender,
+  type DeliveryReport,
+  type Payload,
+  type Sender,
+} from '@idmerge/shared';
 import { parseSyncDefinition } from '../src/definition.js';
 import { runSync } from '../src/run.js';
 import { createDuckDbSource } from '../src/sources/duckdb.js';
@@ -27,6 +35,7 @@ function recordingSender(): Sender & { sent: Payload[]; rejected: string[] } {
     },
     drain: async () => {},
     flush: async () => report,
+    onUndelivered: () => () => {},
   };
 }
 
@@ -92,6 +101,75 @@ describe('profiles change detection', () => {
   });
 });
 
+describe('profiles Mixpanel refused', () => {
+  it('are forgotten, so the next run sends them again; delivered ones are not', async () => {
+    const database = await warehouse([
+      'create table users (user_id varchar, plan varchar)',
+      "insert into users values ('u1', 'free'), ('u2', 'pro'), ('u3', 'pro')",
+    ]);
+    const stateDir = mkdtempSync(join(tmpdir(), 'wh-refused-state-'));
+    // An /engage endpoint on 127.0.0.1 that refuses any batch holding u2, until told otherwise.
+    let refuseU2 = true;
+    const received: string[][] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const text = decodeURIComponent(body.replace(/^data=/, '').replaceAll('+', ' '));
+        const ids = (JSON.parse(text) as Array<{ $distinct_id: string }>).map((p) => p.$distinct_id);
+        received.push(ids);
+        const refused = refuseU2 && ids.includes('u2');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(refused ? { status: 0, error: 'u2 is refused' } : { status: 1, error: null }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const definition = parseSyncDefinition(
+      'name: users\nmode: simplified\npage_size: 2\nsource: { type: duckdb, table: users, primary_key: user_id }\n' +
+        'mapping: { type: profiles, user_id: user_id }\n',
+    );
+    const runOnce = async () => {
+      const source = createDuckDbSource({ database, table: 'users', primaryKey: 'user_id' });
+      await source.connect();
+      const deadLetter = createDeadLetterList();
+      const sender = createSender(
+        {
+          region: 'us',
+          apiHost: `http://127.0.0.1:${port}`,
+          auth: { kind: 'token', token: 'profile-token' },
+          secrets: [],
+        },
+        { deadLetter, maxRetries: 0 },
+      );
+      try {
+        await runSync(definition, source, sender, new StateStore(stateDir));
+        return { report: await sender.flush(), deadLetter: deadLetter.entries };
+      } finally {
+        await source.close();
+      }
+    };
+    try {
+      const first = await runOnce();
+      // Pages of two: [u1, u2] is refused as one request, [u3] is delivered.
+      expect(first.report).toMatchObject({ delivered: 1, deadLettered: 2 });
+      expect(received).toEqual([['u1', 'u2'], ['u3']]);
+
+      refuseU2 = false;
+      received.length = 0;
+      const second = await runOnce();
+      expect(received).toEqual([['u1', 'u2']]);
+      expect(second.report).toMatchObject({ delivered: 2, deadLettered: 0 });
+
+      received.length = 0;
+      await runOnce();
+      expect(received).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('ProfileHashes', () => {
   it('keeps committed hashes across restarts and ignores a line cut short by a crash', async () => {
     const { appendFileSync } = await import('node:fs');
@@ -110,5 +188,12 @@ describe('ProfileHashes', () => {
     expect(reopened.unchanged('b', fingerprint({ plan: 'free' }))).toBe(false);
     reopened.compact();
     expect(new ProfileHashes(dir).size).toBe(2);
+
+    // A key forgotten after its hash reached the disk stays forgotten after a crash (no compact).
+    const again = new ProfileHashes(dir);
+    again.forget('a');
+    again.commit();
+    expect(new ProfileHashes(dir).unchanged('a', fingerprint({ plan: 'free' }))).toBe(false);
+    expect(new ProfileHashes(dir).size).toBe(1);
   });
 });

@@ -210,12 +210,15 @@ describe('replies', () => {
           failed_records: [item],
         });
       const { sender, deadLetter } = setup();
+      const undelivered: unknown[] = [];
+      sender.onUndelivered((original) => undelivered.push(original));
       for (let i = 0; i < 3; i++) await sender.send(event(i));
       const report = await sender.flush();
       expect(report).toMatchObject({ recordsIn: 3, delivered: 2, deadLettered: 1, requests: 1 });
       expect(deadLetter.entries).toEqual([
         expect.objectContaining({ stage: 'mixpanel', record: event(1).body }),
       ]);
+      expect(undelivered).toEqual([event(1).body]);
     },
   );
 
@@ -229,10 +232,14 @@ describe('replies', () => {
         failed_records: [{ field: 'event', message: 'bad' }],
       });
     const { sender, deadLetter } = setup();
-    for (let i = 0; i < 3; i++) await sender.send(event(i));
+    const uncertain: unknown[] = [];
+    sender.onUndelivered((original) => uncertain.push(original));
+    for (let i = 0; i < 3; i++) await sender.send(event(i), { row: i });
     const report = await sender.flush();
     expect(report).toMatchObject({ recordsIn: 3, delivered: 2, deadLettered: 0, unattributedFailures: 1 });
     expect(deadLetter.entries).toEqual([]);
+    // Which one failed is unknown, so every record of the request is reported as uncertain.
+    expect(uncertain).toEqual([{ row: 0 }, { row: 1 }, { row: 2 }]);
   });
 
   it('401 stops at once; what was delivered stays delivered, everything else is reported unsent; no secret anywhere', async () => {

@@ -65,6 +65,12 @@ export interface Sender {
   drain(): Promise<void>;
   /** Drains, closes the connections, and returns the final report. */
   flush(): Promise<DeliveryReport>;
+  /**
+   * Calls `listener` with the `original` (or, without one, the payload body) of every record that
+   * was not delivered, or whose delivery Mixpanel left uncertain; returns a function that removes it.
+   * Callers that remember what they sent (e.g. profile hashes) use it to forget those records.
+   */
+  onUndelivered(listener: (original: unknown) => void): () => void;
   readonly report: DeliveryReport;
 }
 
@@ -115,6 +121,14 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
   const buffers = new Map<Endpoint, { items: Item[]; bytes: number }>();
   let stoppedBecause: string | undefined;
   const authorization = basicAuth(config);
+  const undeliveredListeners = new Set<(original: unknown) => void>();
+
+  function notifyUndelivered(item: { json?: string; original?: unknown; payload?: Payload }): void {
+    if (undeliveredListeners.size === 0) return;
+    const original =
+      item.original ?? item.payload?.body ?? (item.json !== undefined ? JSON.parse(item.json) : undefined);
+    for (const listener of undeliveredListeners) listener(original);
+  }
 
   async function deadLetter(
     items: Array<{ json?: string; original?: unknown; payload?: Payload }>,
@@ -134,6 +148,7 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       const entry: DeadLetterEntry = { record: item.original ?? payload, stage, reason: cleanReason };
       if (payload !== undefined) entry.payload = payload;
       if (field !== undefined) entry.field = field;
+      notifyUndelivered(item);
       await options.deadLetter?.write(entry);
     }
   }
@@ -300,6 +315,8 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     const unattributed = Math.min(unplaced.length, items.length - failedAt.size);
     report.delivered += items.length - failedAt.size - unattributed;
     report.unattributedFailures += unattributed;
+    // Which records those were is unknown: every record of the batch not named is uncertain.
+    if (unattributed > 0) items.forEach((item, index) => failedAt.has(index) || notifyUndelivered(item));
   }
 
   function dispatch(endpoint: Endpoint): void {
@@ -355,6 +372,10 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     async drain() {
       for (const endpoint of [...buffers.keys()]) dispatch(endpoint);
       await queue.onIdle();
+    },
+    onUndelivered(listener) {
+      undeliveredListeners.add(listener);
+      return () => undeliveredListeners.delete(listener);
     },
     async flush() {
       for (const endpoint of [...buffers.keys()]) dispatch(endpoint);
