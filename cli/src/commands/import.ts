@@ -1,6 +1,5 @@
 import { access } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { SingleBar } from 'cli-progress';
 import {
   createDeadLetterFile,
   createSender,
@@ -16,6 +15,7 @@ import {
 } from '@idmerge/shared';
 import { wholeNumber } from '../options.js';
 import { FORMATS, readRecordBatches, type RecordFormat } from '../input/records.js';
+import { progressLine } from '../render/progress.js';
 
 interface ImportOptions {
   format?: RecordFormat;
@@ -137,13 +137,10 @@ export function register(program: Command): void {
           })
         : undefined;
       const dryRun = { in: 0, valid: 0, invalid: 0 };
-      const bar = process.stderr.isTTY
-        ? new SingleBar({
-            format: 'importing {value} records | {delivered} delivered | {speed}/s',
-            stream: process.stderr,
-          })
-        : undefined;
-      bar?.start(0, 0, { delivered: 0, speed: 0 });
+      const bar = progressLine('importing {value} records | {delivered} delivered | {speed}/s', {
+        delivered: 0,
+        speed: 0,
+      });
       const started = Date.now();
       let index = 0;
       let report: DeliveryReport | undefined;
@@ -187,7 +184,6 @@ export function register(program: Command): void {
               }
             }
             if (bar) {
-              bar.setTotal(index);
               bar.update(index, {
                 delivered: sender?.report.delivered ?? 0,
                 speed: Math.round((index * 1000) / (Date.now() - started + 1)),

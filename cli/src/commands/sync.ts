@@ -17,6 +17,7 @@ import {
   StateStore,
   type RunReport,
 } from '@idmerge/warehouse-sync';
+import { progressLine } from '../render/progress.js';
 
 interface SyncOptions {
   config: string;
@@ -111,13 +112,25 @@ export function register(program: Command): void {
       const sender = config ? createSender(config, { deadLetter }) : dryRunSender();
       const source = createSource(definition, dirname(options.config));
       let run: RunReport | undefined;
+      const bar = progressLine(
+        `sync ${definition.name} | {value} rows read | {delivered} delivered | {failed} failed | {speed} rows/s`,
+        { delivered: 0, failed: 0, speed: 0 },
+      );
+      const started = Date.now();
       try {
         await source.connect();
         run = await runSync(definition, source, sender, store, {
           fullRefresh: options.fullRefresh,
           shard: options.shard,
+          onPage: ({ rowsRead }) =>
+            bar?.update(rowsRead, {
+              delivered: sender.report.delivered,
+              failed: sender.report.deadLettered,
+              speed: Math.round((rowsRead * 1000) / (Date.now() - started + 1)),
+            }),
         });
       } finally {
+        bar?.stop();
         const report = await sender.flush();
         await source.close();
         await deadLetter.close();
