@@ -4,6 +4,7 @@ import { register as importCommand } from './import.js';
 import { register as preview } from './preview.js';
 import { register as resolve } from './resolve.js';
 import { register as sandbox } from './sandbox.js';
+import { register as schedule } from './schedule.js';
 import { register as sync } from './sync.js';
 
 /**
@@ -15,6 +16,7 @@ const registrations: Array<(program: Command) => void> = [
   importCommand,
   sandbox,
   sync,
+  schedule,
   preview,
   collect,
 ];

@@ -1,0 +1,151 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import {
+  createDeadLetterFile,
+  createDeadLetterList,
+  createSender,
+  formatReport,
+  loadMixpanelConfig,
+  type DeliveryReport,
+  type Sender,
+} from '@idmerge/shared';
+import {
+  createSource,
+  runSync,
+  StateStore,
+  type RunReport,
+  type SyncDefinition,
+} from '@idmerge/warehouse-sync';
+import { progressLine } from '../render/progress.js';
+
+export interface SyncJobOptions {
+  dryRun?: boolean;
+  fullRefresh?: boolean;
+  shard?: { index: number; count: number };
+  deadLetter?: string;
+  /** Show a live progress line when standard error is a terminal (default true). */
+  progress?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SyncJobResult {
+  run: RunReport;
+  delivery: DeliveryReport;
+  deadLetterPath: string;
+  /** 0 all delivered, 1 stopped (e.g. credentials refused), 2 some rows dead-lettered. */
+  exitCode: 0 | 1 | 2;
+}
+
+/** State lives beside the definition file (or where `state_dir` says), one folder per sync and shard. */
+function stateDirFor(
+  configured: string | undefined,
+  configFile: string,
+  name: string,
+  shardOf: { index: number; count: number } | undefined,
+): string {
+  const base = configured
+    ? resolve(dirname(configFile), configured)
+    : join(dirname(configFile), '.idmerge', 'state');
+  return join(base, shardOf ? `${name}-shard-${shardOf.index}-of-${shardOf.count}` : name);
+}
+
+/** Counts what a dry run would send; delivers nothing. */
+function dryRunSender(): Sender {
+  const list = createDeadLetterList();
+  const sender = createSender(
+    { region: 'us', apiHost: 'http://127.0.0.1:9', auth: { kind: 'token', token: 'dry-run' }, secrets: [] },
+    { deadLetter: list },
+  );
+  let payloads = 0;
+  return {
+    report: sender.report,
+    send: () => {
+      payloads++;
+      sender.report.recordsIn++;
+      sender.report.delivered++;
+      return undefined;
+    },
+    reject: (original, reason, field) => sender.reject(original, reason, field),
+    drain: async () => {},
+    flush: async () => ({ ...sender.report, eventsPerSecond: payloads }),
+    onUndelivered: (listener) => sender.onUndelivered(listener),
+  };
+}
+
+/**
+ * One run of one sync definition, as `idmerge sync` and `idmerge schedule` both do it: lock the
+ * state folder, read the window, deliver, checkpoint, and return the run and delivery reports.
+ * Throws (after releasing everything) when the run cannot start or the source fails.
+ */
+export async function runSyncJob(
+  definition: SyncDefinition,
+  configFile: string,
+  options: SyncJobOptions = {},
+): Promise<SyncJobResult> {
+  const env = options.env ?? process.env;
+  const stateDir = options.dryRun
+    ? mkdtempSync(join(tmpdir(), 'idmerge-dry-run-'))
+    : stateDirFor(definition.state_dir, configFile, definition.name, options.shard);
+  const store = new StateStore(stateDir);
+  const unlock = store.lock(definition.name);
+  try {
+    const deadLetterPath = options.deadLetter ?? join(stateDir, 'dead-letter.ndjson');
+    const config = options.dryRun ? undefined : loadMixpanelConfig(env);
+    const deadLetter = createDeadLetterFile(deadLetterPath, config?.secrets ?? []);
+    const sender = config ? createSender(config, { deadLetter }) : dryRunSender();
+    const source = createSource(definition, dirname(configFile), env);
+    const bar =
+      options.progress === false
+        ? undefined
+        : progressLine(
+            `sync ${definition.name} | {value} rows read | {delivered} delivered | {failed} failed | {speed} rows/s`,
+            { delivered: 0, failed: 0, speed: 0 },
+          );
+    const started = Date.now();
+    let run: RunReport | undefined;
+    let delivery: DeliveryReport;
+    try {
+      await source.connect();
+      run = await runSync(definition, source, sender, store, {
+        fullRefresh: options.fullRefresh,
+        shard: options.shard,
+        onPage: ({ rowsRead }) =>
+          bar?.update(rowsRead, {
+            delivered: sender.report.delivered,
+            failed: sender.report.deadLettered,
+            speed: Math.round((rowsRead * 1000) / (Date.now() - started + 1)),
+          }),
+      });
+    } finally {
+      bar?.stop();
+      delivery = await sender.flush();
+      await source.close();
+      await deadLetter.close();
+    }
+    const exitCode = delivery.stoppedBecause ? 1 : delivery.deadLettered > 0 ? 2 : 0;
+    return { run, delivery, deadLetterPath, exitCode };
+  } finally {
+    unlock();
+  }
+}
+
+/** The run report as people read it: window, rows, top invalid reasons, then the delivery report. */
+export function formatSyncJob(definition: SyncDefinition, result: SyncJobResult, dryRun = false): string {
+  const { run, delivery } = result;
+  const lines = [
+    `sync ${definition.name}${dryRun ? ' (dry run: nothing sent)' : ''}`,
+    `window:            (${run.window.after ?? 'start'} − lookback, ${run.window.upTo ?? 'end'}]${run.resumed ? ' (resumed from a checkpoint)' : ''}`,
+    `rows read:         ${run.rowsRead} (${Math.round(run.rowsPerSecond)} rows/s)`,
+    `invalid rows:      ${run.invalid}`,
+    ...(run.unchanged > 0 ? [`unchanged profiles: ${run.unchanged} (not sent again)`] : []),
+  ];
+  for (const [reason, count] of Object.entries(run.invalidByReason)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)) {
+    lines.push(`  ${count} × ${reason}`);
+  }
+  lines.push(formatReport(delivery));
+  if (delivery.deadLettered > 0) lines.push(`dead-letter file: ${result.deadLetterPath}`);
+  return lines.join('\n');
+}
