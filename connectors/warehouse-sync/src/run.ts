@@ -92,12 +92,12 @@ export async function runSync(
         if (!mapped.ok) {
           report.invalid++;
           const first = mapped.errors[0];
-          const reason = `${first?.field ?? ''}: ${first?.code ?? 'invalid'}`;
+          const reason = `${first?.field || 'whole row'}: ${first?.code ?? 'invalid'}`;
           report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
           await sender.reject(
             row,
-            mapped.errors.map((e) => `${e.record}: ${e.field}: ${e.message}`).join('; '),
-            first?.field,
+            mapped.errors.map((e) => `${e.record}: ${e.field ? `${e.field}: ` : ''}${e.message}`).join('; '),
+            first?.field || undefined,
           );
           continue;
         }
