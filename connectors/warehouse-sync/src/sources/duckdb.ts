@@ -11,6 +11,17 @@ export interface DuckDbSourceOptions {
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+/** A page of rows with the synthetic position columns taken off, and its last position. */
+function toPage(rows: Row[]): Page {
+  const lastRow = rows[rows.length - 1] as Row;
+  const last = { cursor: String(lastRow.__idmerge_cursor ?? ''), key: String(lastRow.__idmerge_key) };
+  for (const row of rows) {
+    delete row.__idmerge_cursor;
+    delete row.__idmerge_key;
+  }
+  return { rows, last };
+}
+
 /**
  * The embedded default warehouse: a DuckDB file, or `:memory:` with CSV/Parquet/JSON files read by
  * the query. Pages are keyset-paged on (cursor, primary key), so ties on the cursor never lose or
@@ -83,36 +94,43 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
         );
       }
       const order = cursor !== undefined ? `${cursor}, ${key}` : key;
-      let from = window.from;
-      for (;;) {
-        const pageConditions = [...conditions];
-        const pageValues = { ...values };
-        if (from !== undefined) {
-          pageValues.fromKey = from.key;
-          if (cursor !== undefined && cursorType !== undefined) {
-            pageValues.fromCursor = from.cursor;
-            pageConditions.push(
-              `(${cursor} > cast($fromCursor as ${cursorType}) or (${cursor} = cast($fromCursor as ${cursorType}) and ${key} > cast($fromKey as ${keyType})))`,
-            );
-          } else {
-            pageConditions.push(`${key} > cast($fromKey as ${keyType})`);
+      if (window.from !== undefined) {
+        values.fromKey = window.from.key;
+        if (cursor !== undefined && cursorType !== undefined) {
+          values.fromCursor = window.from.cursor;
+          // The first conjunct alone can use the table's zone maps to skip what was read before.
+          conditions.push(
+            `${cursor} >= cast($fromCursor as ${cursorType})`,
+            `(${cursor} > cast($fromCursor as ${cursorType}) or ${key} > cast($fromKey as ${keyType}))`,
+          );
+        } else {
+          conditions.push(`${key} > cast($fromKey as ${keyType})`);
+        }
+      }
+      const where = conditions.length > 0 ? `where ${conditions.join(' and ')}` : '';
+      // One ordered query per run, streamed in chunks and cut into pages: DuckDB sorts the window
+      // once (spilling to disk past its memory limit) instead of once per page.
+      const sql =
+        `select *, cast(${cursor ?? 'null'} as varchar) as __idmerge_cursor, cast(${key} as varchar) as __idmerge_key ` +
+        `from ${relation} ${where} order by ${order}`;
+      // Its own connection: a stream is cut short by any other query on the same connection.
+      db();
+      const reading = await (instance as DuckDBInstance).connect();
+      try {
+        const result = await reading.stream(sql, values);
+        let rows: Row[] = [];
+        for await (const chunk of result.yieldRowObjectJs()) {
+          for (const row of chunk as Row[]) {
+            rows.push(row);
+            if (rows.length === window.pageSize) {
+              yield toPage(rows);
+              rows = [];
+            }
           }
         }
-        const where = pageConditions.length > 0 ? `where ${pageConditions.join(' and ')}` : '';
-        const sql =
-          `select *, cast(${cursor ?? 'null'} as varchar) as __idmerge_cursor, cast(${key} as varchar) as __idmerge_key ` +
-          `from ${relation} ${where} order by ${order} limit ${window.pageSize}`;
-        const reader = await db().runAndReadAll(sql, pageValues);
-        const rows = reader.getRowObjectsJS() as Row[];
-        if (rows.length === 0) return;
-        const lastRow = rows[rows.length - 1] as Row;
-        from = { cursor: String(lastRow.__idmerge_cursor ?? ''), key: String(lastRow.__idmerge_key) };
-        for (const row of rows) {
-          delete row.__idmerge_cursor;
-          delete row.__idmerge_key;
-        }
-        yield { rows, last: from };
-        if (rows.length < window.pageSize) return;
+        if (rows.length > 0) yield toPage(rows);
+      } finally {
+        reading.closeSync();
       }
     },
     async close() {
