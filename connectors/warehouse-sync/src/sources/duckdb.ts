@@ -1,5 +1,14 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { ColumnInfo, Page, ReadWindow, Row, WarehouseSource } from './source.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DuckDBInstance,
+  JSDuckDBValueConverter,
+  type DuckDBConnection,
+  type DuckDBResult,
+} from '@duckdb/node-api';
+import type { ColumnInfo, Page, PagePosition, ReadWindow, Row, WarehouseSource } from './source.js';
 
 export interface DuckDbSourceOptions {
   database: string;
@@ -7,19 +16,54 @@ export interface DuckDbSourceOptions {
   table?: string;
   cursor?: string;
   primaryKey: string;
+  /** DuckDB's memory cap for this source, e.g. '256MB' (default 200MB); larger sorts spill to disk. */
+  memoryLimit?: string;
 }
+
+const DEFAULT_MEMORY_LIMIT = '100MB';
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-/** A page of rows with the synthetic position columns taken off, and its last position. */
-function toPage(rows: Row[]): Page {
-  const lastRow = rows[rows.length - 1] as Row;
-  const last = { cursor: String(lastRow.__idmerge_cursor ?? ''), key: String(lastRow.__idmerge_key) };
-  for (const row of rows) {
-    delete row.__idmerge_cursor;
-    delete row.__idmerge_key;
+/**
+ * DuckDB's result chunks hold native memory that V8 does not count, so V8 sees no reason to
+ * collect them and they pile up by the hundred megabytes between major collections. A full
+ * collection every so many chunks (cheap: the heap itself stays small) keeps memory flat.
+ */
+const CHUNKS_PER_COLLECTION = 32;
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as (options?: { type: 'major' | 'minor' }) => void;
+function collectNativeGarbage(): void {
+  collect({ type: 'major' });
+}
+
+/**
+ * The next chunk of a result as plain rows, and each row's (cursor, key) position from the two
+ * position columns after the data. Nothing of the native chunk outlives this call: its memory,
+ * which V8 does not see, goes back at the next minor GC instead of piling up in old space.
+ */
+async function readChunk(
+  result: DuckDBResult,
+  names: readonly string[],
+): Promise<{ rows: Row[]; positions: PagePosition[] } | undefined> {
+  const chunk = await result.fetchChunk();
+  if (chunk === null || chunk.rowCount === 0) return undefined;
+  const columns = chunk.convertColumns(JSDuckDBValueConverter);
+  const dataColumns = names.length - 2;
+  const cursors = columns[dataColumns] as unknown[];
+  const keys = columns[dataColumns + 1] as unknown[];
+  const rows: Row[] = new Array(chunk.rowCount);
+  const positions: PagePosition[] = new Array(chunk.rowCount);
+  for (let i = 0; i < chunk.rowCount; i++) {
+    const row: Row = {};
+    for (let c = 0; c < dataColumns; c++) row[names[c] as string] = (columns[c] as unknown[])[i];
+    rows[i] = row;
+    const cursor = cursors[i];
+    positions[i] = {
+      cursor: cursor === null || cursor === undefined ? '' : String(cursor),
+      key: String(keys[i]),
+    };
   }
-  return { rows, last };
+  return { rows, positions };
 }
 
 /**
@@ -60,6 +104,11 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
     async connect() {
       instance = await DuckDBInstance.create(options.database);
       connection = await instance.connect();
+      // Sorting a large window spills to disk past this limit, so memory stays flat with row count.
+      await connection.run(`set memory_limit = '${options.memoryLimit ?? DEFAULT_MEMORY_LIMIT}'`);
+      await connection.run(
+        `set temp_directory = '${join(tmpdir(), 'idmerge-duckdb').replaceAll("'", "''")}'`,
+      );
       await describe(); // fails early, with DuckDB's message, when the query or table is wrong
     },
     describe,
@@ -118,17 +167,25 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
       const reading = await (instance as DuckDBInstance).connect();
       try {
         const result = await reading.stream(sql, values);
+        const names = result.columnNames();
         let rows: Row[] = [];
-        for await (const chunk of result.yieldRowObjectJs()) {
-          for (const row of chunk as Row[]) {
-            rows.push(row);
-            if (rows.length === window.pageSize) {
-              yield toPage(rows);
-              rows = [];
-            }
+        let positions: PagePosition[] = [];
+        let chunks = 0;
+        for (;;) {
+          const chunk = await readChunk(result, names);
+          if (chunk === undefined) break;
+          if (++chunks % CHUNKS_PER_COLLECTION === 0) collectNativeGarbage();
+          rows = rows.length === 0 ? chunk.rows : rows.concat(chunk.rows);
+          positions = positions.length === 0 ? chunk.positions : positions.concat(chunk.positions);
+          while (rows.length >= window.pageSize) {
+            const page = rows.slice(0, window.pageSize);
+            const last = positions[window.pageSize - 1] as PagePosition;
+            rows = rows.slice(window.pageSize);
+            positions = positions.slice(window.pageSize);
+            yield { rows: page, last };
           }
         }
-        if (rows.length > 0) yield toPage(rows);
+        if (rows.length > 0) yield { rows, last: positions[positions.length - 1] as PagePosition };
       } finally {
         reading.closeSync();
       }

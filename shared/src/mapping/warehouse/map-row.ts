@@ -67,15 +67,38 @@ function rowInsertId(row: Row, spec: string | string[] | undefined, fallbackPart
   return deriveInsertId(spec.map((column) => row[column]));
 }
 
+/** Which columns become properties, and under what name: worked out once per mapping, not per row. */
+interface PropertyPlan {
+  skip: ReadonlySet<string>;
+  include?: ReadonlySet<string>;
+  rename: Readonly<Record<string, string>>;
+}
+const propertyPlans = new WeakMap<object, PropertyPlan>();
+
+function propertyPlan(
+  mapping: object,
+  used: () => Set<string>,
+  spec: EventsMapping['properties'],
+): PropertyPlan {
+  let plan = propertyPlans.get(mapping);
+  if (plan === undefined) {
+    const skip = used();
+    for (const column of spec?.exclude ?? []) skip.add(column);
+    plan = { skip, include: spec?.include ? new Set(spec.include) : undefined, rename: spec?.rename ?? {} };
+    propertyPlans.set(mapping, plan);
+  }
+  return plan;
+}
+
 /** Properties from the columns not used for identity, with include/exclude/rename applied. */
-function rowProperties(row: Row, used: ReadonlySet<string>, spec: EventsMapping['properties']): JsonObject {
+function rowProperties(row: Row, plan: PropertyPlan): JsonObject {
   const properties: JsonObject = {};
-  const include = spec?.include ? new Set(spec.include) : undefined;
-  const exclude = new Set(spec?.exclude ?? []);
-  for (const [column, value] of Object.entries(row)) {
-    if (used.has(column) || exclude.has(column) || value === undefined) continue;
+  const { skip, include, rename } = plan;
+  for (const column in row) {
+    const value = row[column];
+    if (value === undefined || skip.has(column)) continue;
     if (include !== undefined && !include.has(column)) continue;
-    properties[spec?.rename?.[column] ?? column] = toJsonValue(value);
+    properties[rename[column] ?? column] = toJsonValue(value);
   }
   return properties;
 }
@@ -123,15 +146,20 @@ function mapEventsRow(row: Row, mapping: EventsMapping, options: RowMappingOptio
         : 'the mapping names no identity column (device_id, user_id or distinct_id)',
     );
   }
-  const used = usedColumns(
-    mapping.event,
-    mapping.time,
-    mapping.device_id,
-    mapping.user_id,
-    mapping.distinct_id,
-    mapping.insert_id,
+  const plan = propertyPlan(
+    mapping,
+    () =>
+      usedColumns(
+        mapping.event,
+        mapping.time,
+        mapping.device_id,
+        mapping.user_id,
+        mapping.distinct_id,
+        mapping.insert_id,
+      ),
+    mapping.properties,
   );
-  const properties = rowProperties(row, used, mapping.properties);
+  const properties = rowProperties(row, plan);
   properties.time = time;
   properties.$insert_id = rowInsertId(row, mapping.insert_id, [name, time, device, user, distinct]);
   if (options.mode === 'simplified') {
@@ -196,7 +224,10 @@ function mapIdentitiesRow(
 
 function mapProfilesRow(row: Row, mapping: ProfilesMapping, options: RowMappingOptions): Payload[] {
   const user = requiredId(row, mapping.user_id, 'user_id');
-  const properties = rowProperties(row, new Set([mapping.user_id]), mapping.properties);
+  const properties = rowProperties(
+    row,
+    propertyPlan(mapping, () => new Set([mapping.user_id]), mapping.properties),
+  );
   return [
     {
       endpoint: 'engage',
