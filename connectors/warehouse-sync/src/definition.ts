@@ -21,6 +21,11 @@ const duckdbSource = z.strictObject({
   type: z.literal('duckdb'),
   /** A database file, or `:memory:` with files read by the query. */
   database: z.string().min(1).default(':memory:'),
+  /** DuckDB's memory cap, e.g. 256MB or 2GB; sorts larger than this spill to a temporary folder. */
+  memory_limit: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 256MB or 2GB')
+    .optional(),
   ...queryOrTable,
 });
 

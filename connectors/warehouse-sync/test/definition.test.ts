@@ -35,6 +35,13 @@ describe('sync definitions', () => {
     });
   });
 
+  it('passes a DuckDB memory limit through', () => {
+    const definition = parseSyncDefinition(
+      EXAMPLE.replace('  primary_key: event_id', '  primary_key: event_id\n  memory_limit: 2GB'),
+    );
+    expect(definition.source).toMatchObject({ type: 'duckdb', memory_limit: '2GB' });
+  });
+
   it.each([
     [
       'an unknown key',
@@ -62,6 +69,11 @@ describe('sync definitions', () => {
       'a column name with SQL in it',
       EXAMPLE.replace('cursor: updated_at', 'cursor: "x; drop table y"'),
       /source.cursor: must be a plain column name/,
+    ],
+    [
+      'a DuckDB memory limit that is not a size',
+      EXAMPLE.replace('  primary_key: event_id', '  primary_key: event_id\n  memory_limit: lots'),
+      /source.memory_limit: must be a size such as 256MB or 2GB/,
     ],
     ['broken YAML', 'name: [', /not valid YAML/],
   ])('refuses %s, naming the key', (_label, text, message) => {

@@ -25,6 +25,7 @@ export function createSource(
         table: source.table,
         cursor: source.cursor,
         primaryKey: source.primary_key,
+        memoryLimit: source.memory_limit,
       });
     }
     case 'snowflake':

@@ -16,11 +16,11 @@ export interface DuckDbSourceOptions {
   table?: string;
   cursor?: string;
   primaryKey: string;
-  /** DuckDB's memory cap for this source, e.g. '256MB' (default 200MB); larger sorts spill to disk. */
+  /** DuckDB's memory cap for this source, e.g. '1GB' (default 256MB); larger sorts spill to disk. */
   memoryLimit?: string;
 }
 
-const DEFAULT_MEMORY_LIMIT = '100MB';
+const DEFAULT_MEMORY_LIMIT = '256MB';
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
