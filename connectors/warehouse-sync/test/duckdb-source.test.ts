@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { beforeAll } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbSource } from '../src/sources/duckdb.js';
 import { SUITE_ROWS, sourceSuite } from './source-suite.js';
 
@@ -26,6 +26,39 @@ beforeAll(async () => {
 sourceSuite('DuckDB (database file, table)', async () =>
   createDuckDbSource({ database, table: 'events', cursor: 'updated_at', primaryKey: 'event_id' }),
 );
+
+sourceSuite('DuckDB (database file, read in slices of 3 rows)', async () =>
+  createDuckDbSource({
+    database,
+    table: 'events',
+    cursor: 'updated_at',
+    primaryKey: 'event_id',
+    rowsPerSlice: 3,
+  }),
+);
+
+describe('DuckDB source without a cursor', () => {
+  it('slices and pages on the key alone, and resumes after a key', async () => {
+    const source = createDuckDbSource({ database, table: 'events', primaryKey: 'event_id', rowsPerSlice: 3 });
+    await source.connect();
+    try {
+      const pages: number[][] = [];
+      for await (const page of source.pages({ pageSize: 4 }))
+        pages.push(page.rows.map((r) => Number(r.event_id)));
+      expect(pages).toEqual([
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+        [9, 10],
+      ]);
+      const rest: number[] = [];
+      for await (const page of source.pages({ pageSize: 4, from: { cursor: '', key: '6' } }))
+        rest.push(...page.rows.map((r) => Number(r.event_id)));
+      expect(rest).toEqual([7, 8, 9, 10]);
+    } finally {
+      await source.close();
+    }
+  });
+});
 
 const csv = join(mkdtempSync(join(tmpdir(), 'duckdb-csv-')), 'events.csv');
 beforeAll(async () => {

@@ -18,6 +18,8 @@ export interface DuckDbSourceOptions {
   primaryKey: string;
   /** DuckDB's memory cap for this source, e.g. '1GB' (default 256MB); larger sorts spill to disk. */
   memoryLimit?: string;
+  /** Rows sorted together in one slice of the window (default 250,000). */
+  rowsPerSlice?: number;
 }
 
 const DEFAULT_MEMORY_LIMIT = '256MB';
@@ -34,6 +36,34 @@ setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as (options?: { type: 'major' | 'minor' }) => void;
 function collectNativeGarbage(): void {
   collect({ type: 'major' });
+}
+
+const ROWS_PER_SLICE = 250_000;
+
+/**
+ * Ascending, distinct values of `column` (as text) that cut the rows matching `conditions` into
+ * slices of about `rowsPerSlice`: slice i is (bound i−1, bound i], the last one has no upper bound.
+ * Rows sharing a value always fall in the same slice.
+ */
+async function sliceBounds(
+  connection: DuckDBConnection,
+  relation: string,
+  column: string,
+  conditions: string[],
+  values: Record<string, string | number>,
+  rowsPerSlice: number,
+): Promise<string[]> {
+  const where = conditions.length > 0 ? `where ${conditions.join(' and ')}` : '';
+  const counted = await connection.runAndReadAll(`select count(*) as n from ${relation} ${where}`, values);
+  const count = Number(counted.getRowObjectsJS()[0]?.n ?? 0);
+  const slices = Math.ceil(count / rowsPerSlice);
+  if (slices <= 1) return [];
+  const fractions = Array.from({ length: slices - 1 }, (_, i) => ((i + 1) / slices).toFixed(6));
+  const reader = await connection.runAndReadAll(
+    `select distinct cast(b as varchar) as b, b as v from (select unnest(quantile_disc(${column}, [${fractions.join(', ')}])) as b from ${relation} ${where}) order by v`,
+    values,
+  );
+  return reader.getRowObjectsJS().map((row) => String(row.b));
 }
 
 /**
@@ -156,33 +186,57 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
           conditions.push(`${key} > cast($fromKey as ${keyType})`);
         }
       }
-      const where = conditions.length > 0 ? `where ${conditions.join(' and ')}` : '';
-      // One ordered query per run, streamed in chunks and cut into pages: DuckDB sorts the window
-      // once (spilling to disk past its memory limit) instead of once per page.
-      const sql =
-        `select *, cast(${cursor ?? 'null'} as varchar) as __idmerge_cursor, cast(${key} as varchar) as __idmerge_key ` +
-        `from ${relation} ${where} order by ${order}`;
       // Its own connection: a stream is cut short by any other query on the same connection.
       db();
       const reading = await (instance as DuckDBInstance).connect();
       try {
-        const result = await reading.stream(sql, values);
-        const names = result.columnNames();
+        // The window is read in slices of the ordering's first column, each one query sorted on its
+        // own: sorting a few hundred thousand rows at a time keeps memory flat however large the
+        // table, and zone maps let each slice skip the rest of a table stored roughly in order.
+        const sliceColumn = cursor ?? key;
+        const sliceType = cursorType ?? keyType;
+        const bounds = await sliceBounds(
+          reading,
+          relation,
+          sliceColumn,
+          conditions,
+          values,
+          options.rowsPerSlice ?? ROWS_PER_SLICE,
+        );
         let rows: Row[] = [];
         let positions: PagePosition[] = [];
         let chunks = 0;
-        for (;;) {
-          const chunk = await readChunk(result, names);
-          if (chunk === undefined) break;
-          if (++chunks % CHUNKS_PER_COLLECTION === 0) collectNativeGarbage();
-          rows = rows.length === 0 ? chunk.rows : rows.concat(chunk.rows);
-          positions = positions.length === 0 ? chunk.positions : positions.concat(chunk.positions);
-          while (rows.length >= window.pageSize) {
-            const page = rows.slice(0, window.pageSize);
-            const last = positions[window.pageSize - 1] as PagePosition;
-            rows = rows.slice(window.pageSize);
-            positions = positions.slice(window.pageSize);
-            yield { rows: page, last };
+        for (let slice = 0; slice <= bounds.length; slice++) {
+          const sliceConditions = [...conditions];
+          const sliceValues = { ...values };
+          if (slice > 0) {
+            sliceConditions.push(`${sliceColumn} > cast($sliceAfter as ${sliceType})`);
+            sliceValues.sliceAfter = bounds[slice - 1] as string;
+          }
+          if (slice < bounds.length) {
+            sliceConditions.push(`${sliceColumn} <= cast($sliceUpTo as ${sliceType})`);
+            sliceValues.sliceUpTo = bounds[slice] as string;
+          }
+          const where = sliceConditions.length > 0 ? `where ${sliceConditions.join(' and ')}` : '';
+          const result = await reading.stream(
+            `select *, cast(${cursor ?? 'null'} as varchar) as __idmerge_cursor, cast(${key} as varchar) as __idmerge_key ` +
+              `from ${relation} ${where} order by ${order}`,
+            sliceValues,
+          );
+          const names = result.columnNames();
+          for (;;) {
+            const chunk = await readChunk(result, names);
+            if (chunk === undefined) break;
+            if (++chunks % CHUNKS_PER_COLLECTION === 0) collectNativeGarbage();
+            rows = rows.length === 0 ? chunk.rows : rows.concat(chunk.rows);
+            positions = positions.length === 0 ? chunk.positions : positions.concat(chunk.positions);
+            while (rows.length >= window.pageSize) {
+              const page = rows.slice(0, window.pageSize);
+              const last = positions[window.pageSize - 1] as PagePosition;
+              rows = rows.slice(window.pageSize);
+              positions = positions.slice(window.pageSize);
+              yield { rows: page, last };
+            }
           }
         }
         if (rows.length > 0) yield { rows, last: positions[positions.length - 1] as PagePosition };
