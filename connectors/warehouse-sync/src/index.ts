@@ -7,6 +7,12 @@ export {
 } from './definition.js';
 export type { WarehouseSource, ReadWindow, Page, PagePosition, Row, ColumnInfo } from './sources/source.js';
 export { createDuckDbSource, type DuckDbSourceOptions } from './sources/duckdb.js';
+export {
+  createSnowflakeSource,
+  snowflakeOptionsFrom,
+  SnowflakeSettingsError,
+  type SnowflakeSourceOptions,
+} from './sources/snowflake.js';
 export { StateStore, syncStateSchema, type SyncState } from './state.js';
 export { runSync, type RunOptions, type RunReport } from './run.js';
 export { createSource } from './sources/create.js';

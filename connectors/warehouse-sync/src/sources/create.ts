@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { SyncDefinition } from '../definition.js';
 import { createDuckDbSource } from './duckdb.js';
+import { createSnowflakeSource, snowflakeOptionsFrom } from './snowflake.js';
 import type { WarehouseSource } from './source.js';
 
 /**
@@ -29,6 +30,7 @@ export function createSource(
       });
     }
     case 'snowflake':
+      return createSnowflakeSource(snowflakeOptionsFrom(source, env));
     case 'bigquery':
       void env;
       throw new Error(`source type ${source.type} is not available in this build`);

@@ -1,0 +1,125 @@
+import type { Connection } from 'snowflake-sdk';
+import { closeConnection, execute, openConnection } from './snowflake-driver.js';
+import type { SnowflakeSourceOptions } from './snowflake-settings.js';
+import {
+  CURSOR_TEXT,
+  KEY_TEXT,
+  MAX_TEXT,
+  maxCursorStatement,
+  pageStatement,
+  typeName,
+  type SnowflakeColumn,
+} from './snowflake-sql.js';
+import { rowFromDriver } from './snowflake-values.js';
+import type { ColumnInfo, Page, ReadWindow, Row, WarehouseSource } from './source.js';
+
+export {
+  snowflakeOptionsFrom,
+  SnowflakeSettingsError,
+  type SnowflakeSourceOptions,
+} from './snowflake-settings.js';
+
+/**
+ * Snowflake through the official driver. Pages are keyset-paged on (cursor, primary key) with bind
+ * variables, never OFFSET; cursor and key values travel as text in formats that keep every digit;
+ * each page is streamed from the driver (inline rows, then result chunks), so memory stays bounded
+ * by the page size.
+ */
+export function createSnowflakeSource(options: SnowflakeSourceOptions): WarehouseSource {
+  let connection: Connection | undefined;
+  let described: SnowflakeColumn[] | undefined;
+  const base = options.query ?? `select * from ${options.table ?? ''}`;
+  const relation = `(${base}) as source_rows`;
+
+  function session(): Connection {
+    if (connection === undefined)
+      throw new Error('the Snowflake source is not connected; call connect() first');
+    return connection;
+  }
+
+  async function columns(): Promise<SnowflakeColumn[]> {
+    if (described === undefined) {
+      const statement = { sqlText: `select * from ${relation}`, binds: [] };
+      described = (await execute(session(), statement, 'describing the query', true)).columns;
+    }
+    return described;
+  }
+
+  /** The column a setting names, exactly as Snowflake reports it (it upper-cases unquoted names). */
+  async function column(name: string, setting: string): Promise<SnowflakeColumn> {
+    const all = await columns();
+    const found = all.find((c) => c.name === name);
+    if (found !== undefined) return found;
+    const folded = all.filter((c) => c.name.toLowerCase() === name.toLowerCase());
+    if (folded.length === 1) {
+      const reported = folded[0]?.name ?? name;
+      throw new Error(
+        `${setting} "${name}": Snowflake reports this column as "${reported}"; write it that way, ` +
+          `or alias it in the query (select ${reported} as "${name}" …)`,
+      );
+    }
+    throw new Error(
+      `${setting} "${name}": the query has no such column; it has ${all.map((c) => c.name).join(', ')}`,
+    );
+  }
+
+  async function close(): Promise<void> {
+    const open = connection;
+    connection = undefined;
+    described = undefined;
+    if (open !== undefined && open.isUp()) await closeConnection(open);
+  }
+
+  return {
+    async connect() {
+      connection = await openConnection(options);
+      try {
+        // Fails early, with Snowflake's message, when the query, the table or a column is wrong.
+        await column(options.primaryKey, 'primary_key');
+        if (options.cursor !== undefined) await column(options.cursor, 'cursor');
+      } catch (error) {
+        await close();
+        throw error;
+      }
+    },
+    async describe(): Promise<ColumnInfo[]> {
+      return (await columns()).map((c) => ({ name: c.name, type: typeName(c) }));
+    },
+    async maxCursor() {
+      if (options.cursor === undefined) return undefined;
+      const statement = maxCursorStatement(relation, await column(options.cursor, 'cursor'));
+      const result = await execute(session(), statement, 'reading the maximum of the cursor');
+      for await (const row of result.rows()) {
+        const value = row[MAX_TEXT];
+        return value === null || value === undefined ? undefined : String(value);
+      }
+      return undefined;
+    },
+    async *pages(window: ReadWindow): AsyncGenerator<Page> {
+      const cursor = options.cursor === undefined ? undefined : await column(options.cursor, 'cursor');
+      const key = await column(options.primaryKey, 'primary_key');
+      const shardColumn =
+        window.shard === undefined ? undefined : await column(window.shard.column, 'shard column');
+      let from = window.from;
+      for (;;) {
+        const statement = pageStatement({ relation, cursor, key, shardColumn, window, from });
+        const result = await execute(session(), statement, 'reading a page');
+        const types = new Map(result.columns.map((c) => [c.name, c]));
+        const rows: Row[] = [];
+        let last: Record<string, unknown> | undefined;
+        for await (const raw of result.rows()) {
+          last = raw;
+          const row = rowFromDriver(raw, types);
+          delete row[CURSOR_TEXT];
+          delete row[KEY_TEXT];
+          rows.push(row);
+        }
+        if (last === undefined) return;
+        from = { cursor: String(last[CURSOR_TEXT] ?? ''), key: String(last[KEY_TEXT]) };
+        yield { rows, last: from };
+        if (rows.length < window.pageSize) return;
+      }
+    },
+    close,
+  };
+}
