@@ -216,6 +216,16 @@ describe('Snowflake source through the driver', () => {
     });
   });
 
+  it('reads a query, even one ending with a semicolon as copied from a worksheet', async () => {
+    const query = `select event_id, user_id from events where user_id <> 'U3';  \n`;
+    const source = createSnowflakeSource(options({ table: undefined, query, cursor: undefined }));
+    const ids = await withSource(source, (s) => allIds(s, { pageSize: 5 }));
+    expect(ids).toEqual([
+      [1, 2, 4, 5, 6],
+      [7, 8, 9, 10],
+    ]);
+  });
+
   it('names the query problem when Snowflake refuses a statement', async () => {
     const source = createSnowflakeSource(options({ table: 'missing_events' }));
     const error = await source.connect().then(

@@ -28,7 +28,8 @@ export {
 export function createSnowflakeSource(options: SnowflakeSourceOptions): WarehouseSource {
   let connection: Connection | undefined;
   let described: SnowflakeColumn[] | undefined;
-  const base = options.query ?? `select * from ${options.table ?? ''}`;
+  // A query copied from a worksheet often ends with `;`, which cannot stand inside a subquery.
+  const base = options.query?.trim().replace(/;+\s*$/, '') ?? `select * from ${options.table ?? ''}`;
   const relation = `(${base}) as source_rows`;
 
   function session(): Connection {
