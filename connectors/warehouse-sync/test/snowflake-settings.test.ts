@@ -1,9 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parseSyncDefinition } from '../src/definition.js';
 import {
   snowflakeOptionsFrom,
   SnowflakeSettingsError,
@@ -171,5 +172,20 @@ describe('Snowflake settings', () => {
       expect(shown).not.toContain('PRIVATE KEY');
       expect(shown).toContain('[redacted]');
     }
+  });
+
+  it('read the example definition in the documentation', () => {
+    const docs = readFileSync(new URL('../../../docs/warehouse-sync.md', import.meta.url), 'utf8');
+    const example = /## Snowflake[\s\S]*?```yaml\n([\s\S]*?)```/.exec(docs)?.[1] ?? '';
+    const definition = parseSyncDefinition(example, 'docs/warehouse-sync.md');
+    if (definition.source.type !== 'snowflake') throw new Error('the example is not a Snowflake source');
+    expect(snowflakeOptionsFrom(definition.source, { SNOWFLAKE_PASSWORD: PASSWORD })).toMatchObject({
+      account: 'myorg-analytics',
+      user: 'IDMERGE_SYNC',
+      warehouse: 'SYNC_WH',
+      role: 'IDMERGE_READER',
+      cursor: 'UPDATED_AT',
+      primaryKey: 'ORDER_ID',
+    });
   });
 });
