@@ -352,6 +352,16 @@ describe('Snowflake source through the driver', () => {
     }
   });
 
+  it('talks to a fake that checks the session token on every request', async () => {
+    const response = await fetch(`${fake.url}/queries/v1/query-request`, {
+      method: 'POST',
+      headers: { Authorization: 'Snowflake Token="forged"', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sqlText: 'select 1' }),
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ code: '390104', success: false });
+  });
+
   it('sent no telemetry, left no log file and reached nothing but loopback addresses', () => {
     expect(fake.requests.filter((request) => request.includes('/telemetry'))).toEqual([]);
     expect(existsSync(logFile)).toBe(logFileExisted);

@@ -14,15 +14,17 @@ function numberFromText(text: string, column: SnowflakeColumn): number | bigint 
 }
 
 /**
- * A row as the sink expects it. Timestamps and dates become plain Dates: the driver's own carry a
+ * A row as the sink expects it, without the `omit` columns. Timestamps and dates become plain Dates: the driver's own carry a
  * `toJSON` that renders in the session's output format, which would leak into properties.
  */
 export function rowFromDriver(
   raw: Record<string, unknown>,
   columns: ReadonlyMap<string, SnowflakeColumn>,
+  omit: ReadonlySet<string> = new Set(),
 ): Row {
   const row: Row = {};
   for (const [name, value] of Object.entries(raw)) {
+    if (omit.has(name)) continue;
     const column = columns.get(name);
     if (value === null || value === undefined) row[name] = null;
     else if (

@@ -19,6 +19,9 @@ export {
   type SnowflakeSourceOptions,
 } from './snowflake-settings.js';
 
+/** The page query's extra columns, read for the position and left out of the rows. */
+const POSITION_COLUMNS = new Set([CURSOR_TEXT, KEY_TEXT]);
+
 /**
  * Snowflake through the official driver. Pages are keyset-paged on (cursor, primary key) with bind
  * variables, never OFFSET; cursor and key values travel as text in formats that keep every digit;
@@ -110,10 +113,7 @@ export function createSnowflakeSource(options: SnowflakeSourceOptions): Warehous
         let last: Record<string, unknown> | undefined;
         for await (const raw of result.rows()) {
           last = raw;
-          const row = rowFromDriver(raw, types);
-          delete row[CURSOR_TEXT];
-          delete row[KEY_TEXT];
-          rows.push(row);
+          rows.push(rowFromDriver(raw, types, POSITION_COLUMNS));
         }
         if (last === undefined) return;
         from = { cursor: String(last[CURSOR_TEXT] ?? ''), key: String(last[KEY_TEXT]) };
