@@ -234,9 +234,9 @@ export async function startFakeSnowflake(options: FakeSnowflakeOptions): Promise
   }
 
   function sessionOf(request: IncomingMessage): [string, Session] | undefined {
-    const match = /^Snowflake Token="([^"]+)"$/.exec(request.headers.authorization ?? '');
-    const session = match?.[1] === undefined ? undefined : sessions.get(match[1]);
-    return session === undefined || match?.[1] === undefined ? undefined : [match[1], session];
+    const token = /^Snowflake Token="([^"]+)"$/.exec(request.headers.authorization ?? '')?.[1];
+    const session = token === undefined ? undefined : sessions.get(token);
+    return token === undefined || session === undefined ? undefined : [token, session];
   }
 
   async function run(
