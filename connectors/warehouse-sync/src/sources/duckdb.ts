@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,6 +6,7 @@ import {
   type DuckDBConnection,
   type DuckDBResult,
 } from '@duckdb/node-api';
+import { periodicCollection } from '@idmerge/shared/memory';
 import type { ColumnInfo, Page, PagePosition, ReadWindow, Row, WarehouseSource } from './source.js';
 
 export interface DuckDbSourceOptions {
@@ -28,16 +27,11 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * DuckDB's result chunks hold native memory that V8 does not count, so V8 sees no reason to
- * collect them and they pile up by the hundred megabytes between major collections. A full
- * collection every so many chunks (cheap: the heap itself stays small) keeps memory flat.
+ * collect them and they pile up by the hundred megabytes between its own major collections.
  */
 const CHUNKS_PER_COLLECTION = 32;
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as (options?: { type: 'major' | 'minor' }) => void;
-function collectNativeGarbage(): void {
-  collect({ type: 'major' });
-}
 
+/** Rows sorted together in one slice of a window (see sliceBounds). */
 const ROWS_PER_SLICE = 250_000;
 
 /**
@@ -205,7 +199,7 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
         );
         let rows: Row[] = [];
         let positions: PagePosition[] = [];
-        let chunks = 0;
+        const collectGarbage = periodicCollection(CHUNKS_PER_COLLECTION);
         for (let slice = 0; slice <= bounds.length; slice++) {
           const sliceConditions = [...conditions];
           const sliceValues = { ...values };
@@ -227,7 +221,7 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
           for (;;) {
             const chunk = await readChunk(result, names);
             if (chunk === undefined) break;
-            if (++chunks % CHUNKS_PER_COLLECTION === 0) collectNativeGarbage();
+            collectGarbage();
             rows = rows.length === 0 ? chunk.rows : rows.concat(chunk.rows);
             positions = positions.length === 0 ? chunk.positions : positions.concat(chunk.positions);
             while (rows.length >= window.pageSize) {
