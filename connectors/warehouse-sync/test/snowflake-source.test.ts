@@ -1,10 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
 import { createDeadLetterList, createSender, startSandbox } from '@idmerge/shared';
 import { parseSyncDefinition } from '../src/definition.js';
 import { runSync } from '../src/run.js';
@@ -13,38 +11,12 @@ import { Secret } from '../src/sources/secret.js';
 import { createSnowflakeSource, type SnowflakeSourceOptions } from '../src/sources/snowflake.js';
 import type { ReadWindow, WarehouseSource } from '../src/sources/source.js';
 import { StateStore } from '../src/state.js';
+import { guardLoopback } from './loopback-guard.js';
 import { startFakeSnowflake, type FakeSnowflake } from './fakes/snowflake-server.js';
 import { SUITE_ROWS, sourceSuite } from './source-suite.js';
 
 // Every socket this file opens is checked: only loopback addresses may be reached.
-const connectOptions = z.object({
-  host: z.string().optional(),
-  hostname: z.string().optional(),
-  port: z.unknown().optional(),
-});
-const reached: string[] = [];
-const refused: string[] = [];
-const originalConnect = net.Socket.prototype.connect;
-function targetOf(args: unknown[]): string {
-  const first: unknown = Array.isArray(args[0]) ? args[0][0] : args[0];
-  const options = connectOptions.safeParse(first);
-  if (options.success) {
-    const { host, hostname, port } = options.data;
-    // No host and no port: a local (IPC) socket path.
-    return host ?? hostname ?? (port === undefined ? 'ipc' : 'localhost');
-  }
-  return typeof args[1] === 'string' ? args[1] : 'localhost';
-}
-const isLoopback = (host: string) => ['127.0.0.1', 'localhost', '::1', 'ipc'].includes(host);
-net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
-  const host = targetOf(args);
-  reached.push(host);
-  if (!isLoopback(host)) {
-    refused.push(host);
-    throw new Error(`this test may not connect to ${host}`);
-  }
-  return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
-} as typeof net.Socket.prototype.connect;
+const { reached, refused, restore: restoreConnect } = guardLoopback();
 
 const ACCOUNT = 'acme';
 const USER = 'loader';
@@ -96,7 +68,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  net.Socket.prototype.connect = originalConnect;
+  restoreConnect();
   await fake?.close();
 });
 

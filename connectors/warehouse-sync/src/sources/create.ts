@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { SyncDefinition } from '../definition.js';
+import { bigQueryOptionsFrom, createBigQuerySource } from './bigquery.js';
 import { createDuckDbSource } from './duckdb.js';
 import { createSnowflakeSource, snowflakeOptionsFrom } from './snowflake.js';
 import type { WarehouseSource } from './source.js';
@@ -32,7 +33,6 @@ export function createSource(
     case 'snowflake':
       return createSnowflakeSource(snowflakeOptionsFrom(source, env));
     case 'bigquery':
-      void env;
-      throw new Error(`source type ${source.type} is not available in this build`);
+      return createBigQuerySource(bigQueryOptionsFrom(source, env));
   }
 }

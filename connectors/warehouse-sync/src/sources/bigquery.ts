@@ -1,0 +1,189 @@
+import type { BigQuery, Job, Query } from '@google-cloud/bigquery';
+import { z } from 'zod';
+import type { BigQuerySourceOptions } from './bigquery-settings.js';
+import {
+  CURSOR_TEXT,
+  KEY_TEXT,
+  maxCursorStatement,
+  windowStatement,
+  type BigQueryStatement,
+} from './bigquery-sql.js';
+import { bigQueryFieldSchema, rowFromRest, textAt, type BigQueryField } from './bigquery-values.js';
+import type { ColumnInfo, Page, ReadWindow, Row, WarehouseSource } from './source.js';
+
+export {
+  bigQueryOptionsFrom,
+  BigQuerySettingsError,
+  type BigQuerySourceOptions,
+} from './bigquery-settings.js';
+
+/** What this source reads of a jobs.query / getQueryResults reply. */
+const replySchema = z.looseObject({
+  jobComplete: z.boolean().optional(),
+  schema: z.looseObject({ fields: z.array(bigQueryFieldSchema).optional() }).optional(),
+});
+
+const POSITION_COLUMNS = new Set([CURSOR_TEXT, KEY_TEXT]);
+
+/** The next request the client prepared (it carries the job), when there are more results. */
+type NextQuery = Query & { job?: Job };
+
+/** One answer of `query` / `getQueryResults` with autoPaginate off: rows, next request, raw reply. */
+function pageOf(result: unknown): { rows: unknown[]; next?: NextQuery; reply: unknown } {
+  const parts = z.array(z.unknown()).parse(result);
+  const rows = z.array(z.unknown()).parse(parts[0] ?? []);
+  const next = parts[1];
+  return {
+    rows,
+    next: typeof next === 'object' && next !== null ? (next as NextQuery) : undefined,
+    reply: parts[2],
+  };
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The API's error as one line: its message and reason, never a credential. */
+function failure(error: unknown, doing: string): Error {
+  const parsed = z
+    .looseObject({
+      message: z.string().optional(),
+      code: z.union([z.number(), z.string()]).optional(),
+      errors: z.array(z.looseObject({ reason: z.string().optional() })).optional(),
+    })
+    .safeParse(error);
+  const message = (parsed.success ? (parsed.data.message ?? String(error)) : String(error))
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
+  const reason = parsed.success ? parsed.data.errors?.[0]?.reason : undefined;
+  const code = parsed.success ? parsed.data.code : undefined;
+  const detail = [code !== undefined ? `HTTP ${code}` : undefined, reason].filter(Boolean).join(', ');
+  return new Error(`BigQuery query failed while ${doing}: ${message}${detail ? ` (${detail})` : ''}`);
+}
+
+/**
+ * BigQuery through the official client: one query per window, ordered by (cursor, primary key) with
+ * named parameters, read a page at a time through the API's page tokens (`maxResults` = page size),
+ * so memory stays bounded by the page; `jobComplete: false` answers are polled until done.
+ */
+export function createBigQuerySource(options: BigQuerySourceOptions): WarehouseSource {
+  let client: BigQuery | undefined;
+  let fields: BigQueryField[] | undefined;
+  const base = options.query?.trim().replace(/;+\s*$/, '') ?? `select * from ${options.table ?? ''}`;
+  const relation = `(${base}) as source_rows`;
+
+  function bigquery(): BigQuery {
+    if (client === undefined) throw new Error('the BigQuery source is not connected; call connect() first');
+    return client;
+  }
+
+  /** Runs a statement; yields each page of raw REST rows with the schema, polling while the job runs. */
+  async function* run(
+    statement: BigQueryStatement,
+    doing: string,
+    pageSize?: number,
+  ): AsyncGenerator<{ rows: unknown[]; fields: BigQueryField[] }> {
+    const request: Query = {
+      query: statement.query,
+      params: statement.params,
+      location: options.location,
+      ...(pageSize !== undefined ? { maxResults: pageSize } : {}),
+    };
+    let schema: BigQueryField[] = [];
+    let polls = 0;
+    try {
+      // With autoPaginate off the client answers [rows, nextQuery, reply] (its typings say otherwise).
+      let page = pageOf(
+        await bigquery().query(request, {
+          autoPaginate: false,
+          skipParsing: true,
+          ...(pageSize !== undefined ? { maxResults: pageSize } : {}),
+        }),
+      );
+      for (;;) {
+        const reply = replySchema.parse(page.reply ?? {});
+        schema = reply.schema?.fields ?? schema;
+        if (reply.jobComplete === false) {
+          await sleep(Math.min(1000, 50 * 2 ** polls++)); // the job is still running
+        } else if (page.rows.length > 0 || page.next === undefined) {
+          yield { rows: page.rows, fields: schema };
+        }
+        const next = page.next;
+        if (next?.job === undefined) return;
+        page = pageOf(await next.job.getQueryResults({ ...next, autoPaginate: false, skipParsing: true }));
+      }
+    } catch (error) {
+      throw failure(error, doing);
+    }
+  }
+
+  async function columns(): Promise<BigQueryField[]> {
+    if (fields === undefined) {
+      for await (const page of run(
+        { query: `select * from ${relation} limit 0`, params: {} },
+        'describing the query',
+      ))
+        fields = page.fields;
+    }
+    return fields ?? [];
+  }
+
+  async function column(name: string, setting: string): Promise<BigQueryField> {
+    const all = await columns();
+    const found = all.find((c) => c.name === name);
+    if (found !== undefined) return found;
+    throw new Error(
+      `${setting} "${name}": the query has no such column; it has ${all.map((c) => c.name).join(', ')}`,
+    );
+  }
+
+  return {
+    async connect() {
+      const { BigQuery } = await import('@google-cloud/bigquery');
+      client = new BigQuery({
+        projectId: options.projectId,
+        location: options.location,
+        ...(options.apiEndpoint !== undefined ? { apiEndpoint: options.apiEndpoint } : {}),
+        ...(options.authClient !== undefined
+          ? { authClient: options.authClient }
+          : options.keyFilename !== undefined
+            ? { keyFilename: options.keyFilename }
+            : {}),
+      });
+      // Fails early, with BigQuery's message, when the query, the table or a column is wrong.
+      await column(options.primaryKey, 'primary_key');
+      if (options.cursor !== undefined) await column(options.cursor, 'cursor');
+    },
+    async describe(): Promise<ColumnInfo[]> {
+      return (await columns()).map((c) => ({ name: c.name, type: c.type }));
+    },
+    async maxCursor() {
+      if (options.cursor === undefined) return undefined;
+      const statement = maxCursorStatement(relation, await column(options.cursor, 'cursor'));
+      for await (const page of run(statement, 'reading the maximum of the cursor')) {
+        const first = page.rows[0];
+        if (first === undefined) return undefined;
+        const value = textAt(first, 0);
+        return value === '' ? undefined : value;
+      }
+      return undefined;
+    },
+    async *pages(window: ReadWindow): AsyncGenerator<Page> {
+      const cursor = options.cursor === undefined ? undefined : await column(options.cursor, 'cursor');
+      const key = await column(options.primaryKey, 'primary_key');
+      const shardColumn =
+        window.shard === undefined ? undefined : await column(window.shard.column, 'shard column');
+      const statement = windowStatement({ relation, cursor, key, shardColumn, window, from: window.from });
+      for await (const page of run(statement, 'reading the window', window.pageSize)) {
+        if (page.rows.length === 0) continue;
+        const cursorIndex = page.fields.findIndex((f) => f.name === CURSOR_TEXT);
+        const keyIndex = page.fields.findIndex((f) => f.name === KEY_TEXT);
+        const rows: Row[] = page.rows.map((raw) => rowFromRest(page.fields, raw, POSITION_COLUMNS));
+        const lastRaw = page.rows[page.rows.length - 1];
+        yield { rows, last: { cursor: textAt(lastRaw, cursorIndex), key: textAt(lastRaw, keyIndex) } };
+      }
+    },
+    async close() {
+      client = undefined;
+      fields = undefined;
+    },
+  };
+}
