@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OAuth2Client } from 'google-auth-library';
@@ -198,6 +198,19 @@ describe('BigQuery settings', () => {
     ).toThrow(/source: Unrecognized key: "key_file"/);
   });
 
+  it('reads the example in docs/warehouse-sync.md', () => {
+    const docs = readFileSync(new URL('../../../docs/warehouse-sync.md', import.meta.url), 'utf8');
+    const example = /## BigQuery[\s\S]*?```yaml\n([\s\S]*?)```/.exec(docs)?.[1] ?? '';
+    const definition = parseSyncDefinition(example, 'docs/warehouse-sync.md');
+    if (definition.source.type !== 'bigquery') throw new Error('the example is not a BigQuery source');
+    expect(bigQueryOptionsFrom(definition.source, {})).toMatchObject({
+      projectId: 'acme-analytics',
+      location: 'EU',
+      cursor: 'ingested_at',
+      primaryKey: 'event_id',
+    });
+  });
+
   it('allows plain http only to this machine', () => {
     expect(() =>
       bigQueryOptionsFrom(source({ project: 'p', api_endpoint: 'http://bigquery.example.com' }), {}),
@@ -232,7 +245,7 @@ describe('a BigQuery sync definition', () => {
         '  insert_id: event_id',
       ].join('\n'),
     );
-    const definition = parseSyncDefinition((await import('node:fs')).readFileSync(file, 'utf8'));
+    const definition = parseSyncDefinition(readFileSync(file, 'utf8'));
     const run = async () => {
       // The definition and the environment give everything but the credentials, which tests inject.
       const source = createBigQuerySource({
