@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseFaultSpec, startSandbox, type IdMergeMode } from '@idmerge/shared';
 import { modeOption, wholeNumber } from '../options.js';
@@ -29,7 +30,20 @@ interface SandboxCliOptions {
   seed: number;
   dataDir?: string;
   sink?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
   clientTimeoutMs: number;
+}
+
+/** A PEM file's text; the error names the option and the file, never the content. */
+function readPem(file: string, option: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `${option}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
 }
 
 export function register(program: Command): void {
@@ -62,6 +76,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the fault sequence', wholeNumber('--seed', 0), 1)
     .option('--data-dir <dir>', 'keep ingested data across restarts in this directory')
     .option('--sink', 'benchmark mode: count and check /import records, store nothing')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
+    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
     .option(
       '--client-timeout-ms <ms>',
       'how long a slow fault waits before answering',
@@ -72,6 +88,13 @@ export function register(program: Command): void {
       if (options.serviceAccount && options.projectId === undefined) {
         throw new InvalidArgumentError('--service-account needs --project-id');
       }
+      if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+        throw new InvalidArgumentError('--tls-cert and --tls-key go together');
+      }
+      const tls =
+        options.tlsCert !== undefined && options.tlsKey !== undefined
+          ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') }
+          : undefined;
       const sandbox = await startSandbox({
         port: options.port,
         mode: options.mode,
@@ -87,6 +110,7 @@ export function register(program: Command): void {
         dataDir: options.dataDir,
         sink: options.sink,
         clientTimeoutMs: options.clientTimeoutMs,
+        tls,
       });
       console.log(
         `idmerge sandbox listening on ${sandbox.url} (${options.mode}${options.sink ? ', sink' : ''})`,

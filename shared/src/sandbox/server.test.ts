@@ -1,4 +1,6 @@
 import { mkdtempSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -311,5 +313,48 @@ describe('sink mode', () => {
       invalid: 1,
     });
     expect((await fetch(`${s.url}/_sandbox/events`)).status).toBe(404);
+  });
+});
+
+describe('HTTPS', () => {
+  it('serves the same API over TLS with the given certificate', async () => {
+    const { generate } = await import('selfsigned');
+    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+      keySize: 2048,
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    });
+    const s = await start({ sink: true, tls: { cert: pems.cert, key: pems.private } });
+    expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const body = gzipSync(JSON.stringify([ev(0), ev(1)]));
+    const reply = await new Promise<{ status?: number; text: string; protocol: string }>(
+      (resolve, reject) => {
+        const request = httpsRequest(
+          `${s.url}/import?project_id=7`,
+          {
+            method: 'POST',
+            ca: pems.cert,
+            headers: { Authorization: AUTH, 'Content-Encoding': 'gzip', 'Content-Type': 'application/json' },
+          },
+          (response) => {
+            const protocol = (response.socket as TLSSocket).getProtocol() ?? '';
+            let text = '';
+            response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            response.on('end', () => resolve({ status: response.statusCode, text, protocol }));
+          },
+        );
+        request.on('error', reject);
+        request.end(body);
+      },
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.protocol).toMatch(/^TLSv1\.[23]$/);
+    expect(JSON.parse(reply.text)).toMatchObject({ num_records_imported: 2 });
+    // A client that does not trust the certificate is refused at the handshake.
+    const refused = await new Promise<Error>((resolve) => {
+      const request = httpsRequest(`${s.url}/_sandbox/stats`, () => resolve(new Error('answered')));
+      request.on('error', resolve);
+      request.end();
+    });
+    expect(refused.message).toMatch(/self-signed certificate/);
   });
 });

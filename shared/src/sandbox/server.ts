@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IdMergeMode } from '../payload/index.js';
 import { LIMITS } from '../validation/index.js';
@@ -23,6 +24,8 @@ export interface SandboxOptions {
   sink?: boolean;
   /** How long a `slow` fault waits before answering: longer than the client's timeout. */
   clientTimeoutMs?: number;
+  /** Serve HTTPS with this certificate and key (PEM text) instead of plain HTTP. */
+  tls?: { cert: string; key: string };
 }
 
 export interface RunningSandbox {
@@ -273,7 +276,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     }
   }
 
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     void (async () => {
@@ -313,7 +316,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         send(res, 500, { code: 500, error: String(error), status: 'Internal Server Error' });
       }
     })();
-  });
+  };
+  const server: Server = options.tls
+    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+    : createServer(handler);
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {
@@ -322,7 +328,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
