@@ -15,9 +15,12 @@ export default tseslint.config(
     },
   },
   {
-    // CommonJS preloads (loaded with node --require).
+    // CommonJS preloads (loaded with node --require) and the peer tool's runner.
     files: ['**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', process: 'readonly', console: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

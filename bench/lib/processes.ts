@@ -24,22 +24,17 @@ export function startSandbox(args: string[]): Promise<{ url: string; stop: () =>
   });
 }
 
-/** Runs an `idmerge` command in its own process; returns wall time, exit code, stdout and peak RSS. */
-export function timeIdmerge(
-  args: string[],
+/** Runs a Node process with `nodeArgs` and the peak-RSS preload; returns wall time, exit code, stdout and peak RSS. */
+export function timeProcess(
+  nodeArgs: string[],
   env: NodeJS.ProcessEnv,
-  nodeFlags: string[] = [],
 ): Promise<{ seconds: number; code: number | null; stdout: string; peakRssMb: number }> {
   const rssFile = join(tmpdir(), `idmerge-rss-${process.pid}-${Date.now()}`);
   const started = process.hrtime.bigint();
-  const child = spawn(
-    process.execPath,
-    [...nodeFlags, '--require', PRELOAD, '--import', 'tsx', MAIN, ...args],
-    {
-      env: { ...process.env, ...env, IDMERGE_PEAK_RSS_FILE: rssFile },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, ['--require', PRELOAD, ...nodeArgs], {
+    env: { ...process.env, ...env, IDMERGE_PEAK_RSS_FILE: rssFile },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   return new Promise((resolve) => {
@@ -48,4 +43,13 @@ export function timeIdmerge(
       resolve({ seconds, code, stdout, peakRssMb: Number(readFileSync(rssFile, 'utf8')) / 1024 });
     });
   });
+}
+
+/** Runs an `idmerge` command in its own process; returns wall time, exit code, stdout and peak RSS. */
+export function timeIdmerge(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  nodeFlags: string[] = [],
+): Promise<{ seconds: number; code: number | null; stdout: string; peakRssMb: number }> {
+  return timeProcess([...nodeFlags, '--import', 'tsx', MAIN, ...args], env);
 }
