@@ -7,7 +7,6 @@ import {
   loadMixpanelConfig,
   redact,
 } from '@idmerge/shared/sender';
-import { startIntake } from '@idmerge/segment-destination';
 import { modeOption, wholeNumber } from '../options.js';
 
 interface CollectOptions {
@@ -73,6 +72,8 @@ export function register(program: Command): void {
         batchSize: options.batchSize,
         maxRetries: options.maxRetries,
       });
+      // Loaded only for this command: the Segment actions runtime is heavy.
+      const { startIntake } = await import('@idmerge/segment-destination');
       const intake = await startIntake({
         port: options.port,
         host: options.host,

@@ -1,6 +1,5 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { createSource, loadSyncDefinition, previewSync } from '@idmerge/warehouse-sync';
 import { wholeNumber } from '../options.js';
 import { renderPreview } from '../render/preview.js';
 
@@ -15,6 +14,7 @@ export function register(program: Command): void {
     .option('--limit <n>', 'read at most this many rows', wholeNumber('--limit', 1))
     .option('--json', 'print the report as one JSON object')
     .action(async (options: { config: string; limit?: number; json?: boolean }) => {
+      const { createSource, loadSyncDefinition, previewSync } = await import('@idmerge/warehouse-sync');
       const definition = await loadSyncDefinition(options.config);
       const source = createSource(definition, dirname(options.config));
       await source.connect();

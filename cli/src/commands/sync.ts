@@ -1,6 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadSyncDefinition } from '@idmerge/warehouse-sync';
-import { formatSyncJob, runSyncJob } from '../jobs/sync-job.js';
 
 interface SyncOptions {
   config: string;
@@ -32,6 +30,9 @@ export function register(program: Command): void {
     .option('--shard <i/N>', 'only rows whose key hashes to shard i of N', shard)
     .option('--dead-letter <path>', 'NDJSON file for rows not delivered (default: in the state folder)')
     .action(async (options: SyncOptions) => {
+      // Loaded only for this command: the warehouse drivers are heavy.
+      const { loadSyncDefinition } = await import('@idmerge/warehouse-sync');
+      const { formatSyncJob, runSyncJob } = await import('../jobs/sync-job.js');
       const definition = await loadSyncDefinition(options.config);
       const result = await runSyncJob(definition, options.config, options);
       console.log(formatSyncJob(definition, result, options.dryRun));
