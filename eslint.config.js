@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain ESM scripts that run on bare Node (the build, the `idmerge` launcher).
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     // CommonJS preloads (loaded with node --require) and the peer tool's runner.
     files: ['**/*.cjs'],
     languageOptions: {

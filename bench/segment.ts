@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDestination } from '@idmerge/segment-destination';
-import { REPO_ROOT, startSandbox } from './lib/processes.js';
+import { IDMERGE, REPO_ROOT, startSandbox } from './lib/processes.js';
 import { appendSection } from './lib/report.js';
 import { Destination, defaultValues } from '../connectors/segment-destination/src/actions-core.js';
 
@@ -82,9 +82,7 @@ console.log(`sink at ${sink.url}`);
 const collect = spawn(
   process.execPath,
   [
-    '--import',
-    'tsx',
-    join(REPO_ROOT, 'cli', 'src', 'main.ts'),
+    IDMERGE,
     'collect',
     '--mode',
     'simplified',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
 import { describe, expect, it } from 'vitest';
 import { loadVectorCases, type VectorCase } from '@idmerge/shared/test/vectors';
-import { REPO_ROOT } from './support/run-cli.js';
+import { IDMERGE, REPO_ROOT } from './support/run-cli.js';
 import { startSandboxProcess } from './support/sandbox-process.js';
 
 const FLOWS = [
@@ -24,15 +24,11 @@ function startCollect(
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ url: string; child: ChildProcess; output: () => string; stop(): Promise<number | null> }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'cli', 'src', 'main.ts'), 'collect', '--port', '0', ...args],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [IDMERGE, 'collect', '--port', '0', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli } from './support/run-cli.js';
+import { IDMERGE, REPO_ROOT, runCli } from './support/run-cli.js';
 import { startSandboxProcess } from './support/sandbox-process.js';
 
 const TOKEN = 'schedule-token';
@@ -96,23 +96,11 @@ describe('idmerge schedule', () => {
     const good = definition(dir, 'events', 'events', '0 0 1 1 *');
     const sandbox = await startSandboxProcess(['--mode', 'simplified', '--project-token', TOKEN]);
     try {
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          join(REPO_ROOT, 'cli', 'src', 'main.ts'),
-          'schedule',
-          '--config',
-          good,
-          '--run-now',
-        ],
-        {
-          cwd: REPO_ROOT,
-          env: { ...process.env, MIXPANEL_PROJECT_TOKEN: TOKEN, MIXPANEL_API_HOST: sandbox.url },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
+      const child = spawn(process.execPath, [IDMERGE, 'schedule', '--config', good, '--run-now'], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, MIXPANEL_PROJECT_TOKEN: TOKEN, MIXPANEL_API_HOST: sandbox.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let signalled = false;
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { loadVectorCases } from '@idmerge/shared/test/vectors';
-import { REPO_ROOT, runCli } from './support/run-cli.js';
+import { IDMERGE, REPO_ROOT, runCli } from './support/run-cli.js';
 import { startSandboxProcess, type SandboxProcess } from './support/sandbox-process.js';
 
 const TOKEN = 'wh-token';
@@ -132,15 +132,11 @@ describe('idmerge sync, the hard cases', () => {
     ]);
     try {
       const stateFile = join(dir, '.idmerge', 'state', 'events', 'state.json');
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', join(REPO_ROOT, 'cli', 'src', 'main.ts'), 'sync', '--config', config],
-        {
-          cwd: REPO_ROOT,
-          env: { ...process.env, MIXPANEL_PROJECT_TOKEN: TOKEN, MIXPANEL_API_HOST: sandbox.url },
-          stdio: 'ignore',
-        },
-      );
+      const child = spawn(process.execPath, [IDMERGE, 'sync', '--config', config], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, MIXPANEL_PROJECT_TOKEN: TOKEN, MIXPANEL_API_HOST: sandbox.url },
+        stdio: 'ignore',
+      });
       const exited = new Promise((resolve) => child.on('exit', resolve));
       // Kill it once a few pages are checkpointed.
       for (let i = 0; i < 600; i++) {

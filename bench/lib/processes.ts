@@ -5,12 +5,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MAIN = join(REPO_ROOT, 'cli', 'src', 'main.ts');
+/** The program as users run it: the compiled build (rebuilt first when a source is newer). */
+export const IDMERGE = join(REPO_ROOT, 'cli', 'bin', 'idmerge.mjs');
 const PRELOAD = join(REPO_ROOT, 'bench', 'lib', 'peak-rss-preload.cjs');
 
 /** Starts `idmerge sandbox` in its own process; resolves with its URL and a stop function. */
 export function startSandbox(args: string[]): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'sandbox', '--port', '0', ...args], {
+  const child = spawn(process.execPath, [IDMERGE, 'sandbox', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -51,5 +52,5 @@ export function timeIdmerge(
   env: NodeJS.ProcessEnv,
   nodeFlags: string[] = [],
 ): Promise<{ seconds: number; code: number | null; stdout: string; peakRssMb: number }> {
-  return timeProcess([...nodeFlags, '--import', 'tsx', MAIN, ...args], env);
+  return timeProcess([...nodeFlags, IDMERGE, ...args], env);
 }

@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MAIN = join(REPO_ROOT, 'cli', 'src', 'main.ts');
+/** The program as users run it: the compiled build, rebuilt first when a source is newer. */
+export const IDMERGE = join(REPO_ROOT, 'cli', 'bin', 'idmerge.mjs');
 
 export interface CliResult {
   code: number | null;
@@ -17,7 +18,7 @@ export function runCli(
   options: { input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(process.execPath, [IDMERGE, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { REPO_ROOT } from './run-cli.js';
+import { IDMERGE, REPO_ROOT } from './run-cli.js';
 
 export interface SandboxProcess {
   url: string;
@@ -12,14 +11,10 @@ export interface SandboxProcess {
 
 /** Starts `idmerge sandbox --port 0 …` as its own process and waits for its URL. */
 export function startSandboxProcess(args: string[]): Promise<SandboxProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'cli', 'src', 'main.ts'), 'sandbox', '--port', '0', ...args],
-    {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [IDMERGE, 'sandbox', '--port', '0', ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   return new Promise((resolve, reject) => {
