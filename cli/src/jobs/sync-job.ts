@@ -68,6 +68,7 @@ function dryRunSender(): Sender {
     },
     reject: (original, reason, field) => sender.reject(original, reason, field),
     drain: async () => {},
+    settled: async () => {},
     flush: async () => ({ ...sender.report, eventsPerSecond: payloads }),
     onUndelivered: (listener) => sender.onUndelivered(listener),
   };

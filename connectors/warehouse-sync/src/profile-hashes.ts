@@ -21,7 +21,11 @@ const FORGOTTEN = '-';
 export class ProfileHashes {
   private readonly file: string;
   private readonly hashes = new Map<string, string>();
-  private pending: Array<[string, string]> = [];
+  /** Hashes set and not yet on disk, with the order they were set in (see `mark`). */
+  private readonly pending = new Map<string, { hash: string; seq: number }>();
+  /** Keys forgotten since the last commit (their earlier hash may be on disk). */
+  private forgotten: string[] = [];
+  private seq = 0;
 
   constructor(dir: string) {
     this.file = join(dir, 'profile-hashes.tsv');
@@ -50,25 +54,41 @@ export class ProfileHashes {
     return this.hashes.get(key) === hash;
   }
 
-  /** Remembers a hash; it reaches the disk with the next `commit`. */
+  /** Remembers a hash; it reaches the disk with the first `commitThrough` of a later mark. */
   set(key: string, hash: string): void {
     this.hashes.set(key, hash);
-    this.pending.push([key, hash]);
+    this.pending.set(key, { hash, seq: this.seq++ });
   }
 
   /**
-   * Forgets a key whose delivery failed or is uncertain, so the next run sends it again; the
-   * forgetting reaches the disk with the next `commit`.
+   * Forgets a key whose delivery failed or is uncertain, so the next run sends it again. A hash of it
+   * not yet on disk never gets there; the forgetting itself reaches the disk with the next commit.
    */
   forget(key: string): void {
     if (!this.hashes.delete(key)) return;
-    this.pending.push([key, FORGOTTEN]);
+    this.pending.delete(key);
+    this.forgotten.push(key);
   }
 
-  /** Appends the hashes set since the last commit; call after their page was delivered. */
-  commit(): void {
-    if (this.pending.length === 0) return;
-    const text = this.pending.map(([key, hash]) => `${JSON.stringify(key)}\t${hash}\n`).join('');
+  /** A point in the order of `set` calls: `commitThrough` of it writes the hashes set before it. */
+  mark(): number {
+    return this.seq;
+  }
+
+  /**
+   * Appends (and flushes) the hashes set before `mark`, once the records they describe were
+   * delivered, and every forgetting so far. Hashes set later (a page still in flight) wait.
+   */
+  commitThrough(mark: number): void {
+    let text = '';
+    for (const key of this.forgotten) text += `${JSON.stringify(key)}\t${FORGOTTEN}\n`;
+    this.forgotten = [];
+    for (const [key, entry] of this.pending) {
+      if (entry.seq >= mark) continue;
+      text += `${JSON.stringify(key)}\t${entry.hash}\n`;
+      this.pending.delete(key);
+    }
+    if (text === '') return;
     const fd = openSync(this.file, 'a');
     try {
       writeSync(fd, text);
@@ -76,7 +96,11 @@ export class ProfileHashes {
     } finally {
       closeSync(fd);
     }
-    this.pending = [];
+  }
+
+  /** Appends every hash set and every forgetting so far. */
+  commit(): void {
+    this.commitThrough(Number.POSITIVE_INFINITY);
   }
 
   /** Rewrites the file with one line per key. */
@@ -103,7 +127,8 @@ export class ProfileHashes {
   /** Forgets every hash (full refresh sends every profile again). */
   clear(): void {
     this.hashes.clear();
-    this.pending = [];
+    this.pending.clear();
+    this.forgotten = [];
     rmSync(this.file, { force: true });
   }
 }

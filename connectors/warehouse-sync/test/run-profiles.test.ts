@@ -34,6 +34,7 @@ function recordingSender(): Sender & { sent: Payload[]; rejected: string[] } {
       rejected.push(reason);
     },
     drain: async () => {},
+    settled: async () => {},
     flush: async () => report,
     onUndelivered: () => () => {},
   };
@@ -140,7 +141,8 @@ describe('profiles Mixpanel refused', () => {
           auth: { kind: 'token', token: 'profile-token' },
           secrets: [],
         },
-        { deadLetter, maxRetries: 0 },
+        // Requests of two records: batches no longer end with pages (checkpoints do not drain).
+        { deadLetter, maxRetries: 0, batchSize: 2 },
       );
       try {
         await runSync(definition, source, sender, new StateStore(stateDir));
@@ -151,7 +153,7 @@ describe('profiles Mixpanel refused', () => {
     };
     try {
       const first = await runOnce();
-      // Pages of two: [u1, u2] is refused as one request, [u3] is delivered.
+      // Requests of two: [u1, u2] is refused as one request, [u3] is delivered.
       expect(first.report).toMatchObject({ delivered: 1, deadLettered: 2 });
       expect(received).toEqual([['u1', 'u2'], ['u3']]);
 
@@ -195,5 +197,25 @@ describe('ProfileHashes', () => {
     again.commit();
     expect(new ProfileHashes(dir).unchanged('a', fingerprint({ plan: 'free' }))).toBe(false);
     expect(new ProfileHashes(dir).size).toBe(1);
+  });
+  it('writes only the hashes set before a mark, and never one whose delivery failed meanwhile', async () => {
+    const { ProfileHashes, fingerprint } = await import('../src/profile-hashes.js');
+    const dir = mkdtempSync(join(tmpdir(), 'wh-hashes-mark-'));
+    const hashes = new ProfileHashes(dir);
+    const free = fingerprint({ plan: 'free' });
+    hashes.set('a', free);
+    hashes.set('b', free);
+    const pageOne = hashes.mark();
+    hashes.set('c', free); // the next page, still in flight
+    hashes.set('d', free);
+    hashes.forget('b'); // page one's b was refused
+    hashes.forget('d'); // and so was the next page's d, before page one settled
+    hashes.commitThrough(pageOne);
+    let onDisk = new ProfileHashes(dir);
+    expect(['a', 'b', 'c', 'd'].filter((key) => onDisk.unchanged(key, free))).toEqual(['a']);
+
+    hashes.commitThrough(hashes.mark());
+    onDisk = new ProfileHashes(dir);
+    expect(['a', 'b', 'c', 'd'].filter((key) => onDisk.unchanged(key, free))).toEqual(['a', 'c']);
   });
 });

@@ -47,12 +47,16 @@ export function sourceSuite(name: string, create: () => Promise<WarehouseSource>
 
     it('pages by (cursor, key): ties across a page boundary are neither lost nor repeated', async () => {
       await withSource(async (source) => {
-        const pages = await ids(source, { pageSize: 4 });
-        expect(pages).toEqual([
-          [1, 2, 3, 4],
-          [5, 6, 7, 8],
-          [9, 10],
-        ]);
+        const pages: Array<{ ids: number[]; lastKey: string | undefined }> = [];
+        for await (const page of source.pages({ pageSize: 4 }))
+          pages.push({ ids: page.rows.map((row: Row) => Number(row.event_id)), lastKey: page.last?.key });
+        // A source may end a page early (at a chunk it was handed), never late.
+        expect(pages.flatMap((page) => page.ids)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        for (const page of pages) {
+          expect(page.ids.length).toBeGreaterThan(0);
+          expect(page.ids.length).toBeLessThanOrEqual(4);
+          expect(page.lastKey).toBe(String(page.ids.at(-1)));
+        }
       });
     });
 

@@ -23,6 +23,11 @@ describe('parseEventTime', () => {
     expect(ms(new Date(INSTANT))).toBe(INSTANT);
   });
 
+  it('refuses an invalid Date with a message instead of throwing, and names a Date out of range', () => {
+    expect(ms(new Date(Number.NaN))).toBe('an invalid Date is not a time');
+    expect(ms(new Date(Date.UTC(1960, 0, 1)))).toMatch(/^1960-01-01T00:00:00.000Z is before 1971-01-01/);
+  });
+
   it('uses the zone offset in force on that date (DST)', () => {
     expect(ms('2025-01-15 12:00:00', 'Europe/Berlin')).toBe(Date.UTC(2025, 0, 15, 11));
     expect(ms('2025-07-15 12:00:00', 'Europe/Berlin')).toBe(Date.UTC(2025, 6, 15, 10));

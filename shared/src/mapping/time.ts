@@ -71,18 +71,19 @@ function fromEpochNumber(value: number): number {
   return Math.abs(value) > 1e11 ? value : value * 1000;
 }
 
-function inRange(ms: number, received: string, nowMs: number): TimeResult {
-  if (!Number.isFinite(ms)) return { ok: false, message: `${received} is not a time` };
+/** `received` describes the input for an error message; it is called only when there is one. */
+function inRange(ms: number, received: () => string, nowMs: number): TimeResult {
+  if (!Number.isFinite(ms)) return { ok: false, message: `${received()} is not a time` };
   if (ms < EARLIEST_EVENT_MS) {
     return {
       ok: false,
-      message: `${received} is before 1971-01-01, which Mixpanel rejects; check the column or its unit`,
+      message: `${received()} is before 1971-01-01, which Mixpanel rejects; check the column or its unit`,
     };
   }
   if (ms > nowMs + MAX_FUTURE_MS) {
     return {
       ok: false,
-      message: `${received} is more than one hour in the future (${new Date(ms).toISOString()}); check the unit or the time zone`,
+      message: `${received()} is more than one hour in the future (${new Date(ms).toISOString()}); check the unit or the time zone`,
     };
   }
   return { ok: true, ms: Math.round(ms) };
@@ -94,9 +95,14 @@ function inRange(ms: number, received: string, nowMs: number): TimeResult {
  */
 export function parseEventTime(value: unknown, options: TimeOptions = {}): TimeResult {
   const nowMs = options.nowMs ?? Date.now();
-  if (value instanceof Date) return inRange(value.getTime(), value.toISOString(), nowMs);
-  if (typeof value === 'bigint') return inRange(fromEpochNumber(Number(value)), `${value}`, nowMs);
-  if (typeof value === 'number') return inRange(fromEpochNumber(value), `${value}`, nowMs);
+  if (value instanceof Date)
+    return inRange(
+      value.getTime(),
+      () => (Number.isNaN(value.getTime()) ? 'an invalid Date' : value.toISOString()),
+      nowMs,
+    );
+  if (typeof value === 'bigint') return inRange(fromEpochNumber(Number(value)), () => `${value}`, nowMs);
+  if (typeof value === 'number') return inRange(fromEpochNumber(value), () => `${value}`, nowMs);
   if (typeof value !== 'string' || value.trim() === '') {
     return {
       ok: false,
@@ -104,11 +110,11 @@ export function parseEventTime(value: unknown, options: TimeOptions = {}): TimeR
     };
   }
   const text = value.trim();
-  if (NUMERIC.test(text)) return inRange(fromEpochNumber(Number(text)), `"${text}"`, nowMs);
+  if (NUMERIC.test(text)) return inRange(fromEpochNumber(Number(text)), () => `"${text}"`, nowMs);
   if (HAS_ZONE.test(text)) {
     const ms = Date.parse(text.replace(' ', 'T'));
     if (Number.isNaN(ms)) return { ok: false, message: `"${text}" is not an ISO 8601 date-time` };
-    return inRange(ms, `"${text}"`, nowMs);
+    return inRange(ms, () => `"${text}"`, nowMs);
   }
   const local = LOCAL_DATE_TIME.exec(text);
   if (local === null) return { ok: false, message: `"${text}" is not an ISO 8601 date-time` };
@@ -128,5 +134,6 @@ export function parseEventTime(value: unknown, options: TimeOptions = {}): TimeR
   const wallMs =
     Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)) +
     Number(`0.${frac ?? '0'}`) * 1000;
-  return inRange(wallTimeToUtc(wallMs, options.timeZone), `"${text}" (${options.timeZone})`, nowMs);
+  const zone = options.timeZone;
+  return inRange(wallTimeToUtc(wallMs, zone), () => `"${text}" (${zone})`, nowMs);
 }

@@ -433,3 +433,89 @@ describe('a real local server', () => {
     }
   });
 });
+
+describe('settled (checkpoints that follow delivery)', () => {
+  /** A local /import endpoint that holds every reply until `release()`; counts what it received. */
+  async function heldServer() {
+    const held: Array<() => void> = [];
+    let received = 0;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received += (JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()) as unknown[]).length;
+        held.push(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"code":200}'));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    return {
+      host: `http://127.0.0.1:${port}`,
+      received: () => received,
+      held: () => held.length,
+      release: () => held.splice(0).forEach((reply) => reply()),
+      close: () => server.close(),
+    };
+  }
+  const until = async (condition: () => boolean) => {
+    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+
+  it('resolves only once the records handed in before it are delivered, without sending early or blocking more sends', async () => {
+    const server = await heldServer();
+    try {
+      const { sender } = setup({ ...SA, MIXPANEL_API_HOST: server.host }, { batchSize: 2 });
+      for (let i = 0; i < 4; i++) await sender.send(event(i)); // two full batches, in flight
+      let firstSettled = false;
+      const first = sender.settled().then(() => (firstSettled = true));
+      await sender.send(event(4)); // a part-filled batch: not sent by settled()
+      await until(() => server.held() === 2);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(firstSettled).toBe(false);
+      expect(server.received()).toBe(4);
+
+      let secondSettled = false;
+      const second = sender.settled().then(() => (secondSettled = true));
+      server.release();
+      await first;
+      expect(sender.report.delivered).toBe(4);
+      // The second waits on record 4, still in its part-filled batch, until a drain sends it.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(secondSettled).toBe(false);
+      const drained = sender.drain();
+      await until(() => server.held() === 1);
+      server.release();
+      await Promise.all([drained, second]);
+      expect(sender.report.delivered).toBe(5);
+      await sender.flush();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('counts dead-lettered records as settled', async () => {
+    const { sender, deadLetter } = setup(
+      { ...SA, MIXPANEL_API_HOST: 'http://127.0.0.1:9' },
+      { batchSize: 2, maxRetries: 0 },
+    );
+    for (let i = 0; i < 2; i++) await sender.send(event(i));
+    await sender.settled();
+    expect(deadLetter.entries).toHaveLength(2);
+    expect((await sender.flush()).deadLettered).toBe(2);
+  });
+
+  it('throws what broke a delivery instead of swallowing it', async () => {
+    const { sender } = setup(SA, {
+      batchSize: 1,
+      transport: {
+        post: async () => {
+          throw new TypeError('a bug in a transport');
+        },
+        close: () => {},
+      },
+    });
+    await sender.send(event(1));
+    await expect(sender.settled()).rejects.toThrow('a bug in a transport');
+    await expect(sender.flush()).rejects.toThrow('a bug in a transport');
+  });
+});

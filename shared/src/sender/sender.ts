@@ -51,6 +51,13 @@ interface Item {
   original?: unknown;
 }
 
+/** Records on their way in one request; `settle` hands over the promise of its delivery. */
+interface Batch {
+  items: Item[];
+  bytes: number;
+  settle: (delivery: Promise<void>) => void;
+}
+
 export interface Sender {
   /**
    * Queues one payload. Returns a promise only when the caller must wait (a full queue, or a
@@ -63,6 +70,13 @@ export interface Sender {
   reject(original: unknown, reason: string, field?: string): Promise<void>;
   /** Sends what is buffered and waits until every request has finished; the sender stays open. */
   drain(): Promise<void>;
+  /**
+   * Resolves once every record handed in before the call is settled: delivered, dead-lettered or
+   * counted unsent. Unlike `drain` it sends nothing early and does not stop the caller from handing
+   * in more: a record still in a part-filled batch settles when that batch fills or at the next
+   * `drain`. For checkpoints that must not hold up reading (`await` it off the hot path).
+   */
+  settled(): Promise<void>;
   /** Drains, closes the connections, and returns the final report. */
   flush(): Promise<DeliveryReport>;
   /**
@@ -118,7 +132,13 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
   const queue = new PQueue({ concurrency });
   const report = emptyReport();
   const startedAt = now();
-  const buffers = new Map<Endpoint, { items: Item[]; bytes: number }>();
+  const buffers = new Map<Endpoint, Batch>();
+  /** Batches not settled yet (filling, queued or in flight), each with the promise of its end. */
+  const unsettled = new Set<Promise<void>>();
+  let unexpected: unknown;
+  const throwIfBroken = () => {
+    if (unexpected !== undefined) throw unexpected;
+  };
   let stoppedBecause: string | undefined;
   const authorization = basicAuth(config);
   const undeliveredListeners = new Set<(original: unknown) => void>();
@@ -319,11 +339,26 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     if (unattributed > 0) items.forEach((item, index) => failedAt.has(index) || notifyUndelivered(item));
   }
 
+  function newBatch(): Batch {
+    let settle: (outcome: Promise<void>) => void = () => {};
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    unsettled.add(done);
+    void done.then(() => unsettled.delete(done));
+    return { items: [], bytes: 2, settle };
+  }
+
   function dispatch(endpoint: Endpoint): void {
     const buffer = buffers.get(endpoint);
     if (buffer === undefined || buffer.items.length === 0) return;
     buffers.delete(endpoint);
-    void queue.add(() => deliver(endpoint, buffer.items));
+    // `deliver` settles every record itself; only a bug reaches this catch. It is not swallowed:
+    // the next settled(), drain() or flush() throws it.
+    const delivered = queue
+      .add(() => deliver(endpoint, buffer.items))
+      .catch((error: unknown) => {
+        unexpected ??= error;
+      });
+    buffer.settle(delivered);
   }
 
   return {
@@ -357,7 +392,7 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
         dispatch(endpoint);
         buffer = undefined;
       }
-      if (buffer === undefined) buffers.set(endpoint, (buffer = { items: [], bytes: 2 }));
+      if (buffer === undefined) buffers.set(endpoint, (buffer = newBatch()));
       buffer.items.push(
         original === undefined || original === rawPayload.body ? { json } : { json, original },
       );
@@ -369,9 +404,14 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       report.recordsIn++;
       await deadLetter([{ original }], 'validation', reason, field);
     },
+    async settled() {
+      await Promise.all([...unsettled]);
+      throwIfBroken();
+    },
     async drain() {
       for (const endpoint of [...buffers.keys()]) dispatch(endpoint);
       await queue.onIdle();
+      throwIfBroken();
     },
     onUndelivered(listener) {
       undeliveredListeners.add(listener);
@@ -380,6 +420,8 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     async flush() {
       for (const endpoint of [...buffers.keys()]) dispatch(endpoint);
       await queue.onIdle();
+      if (ownsTransport && unexpected !== undefined) transport.close();
+      throwIfBroken();
       report.elapsedMs = now() - startedAt;
       report.eventsPerSecond = report.elapsedMs > 0 ? (report.delivered * 1000) / report.elapsedMs : 0;
       if (stoppedBecause !== undefined) report.stoppedBecause = stoppedBecause;
