@@ -83,7 +83,7 @@ try {
         'source:',
         '  type: duckdb',
         `  database: ${database}`,
-        '  memory_limit: 100MB',
+        '  memory_limit: 40MB',
         '  table: events',
         '  cursor: updated_at',
         '  primary_key: id',
@@ -125,7 +125,7 @@ const body = `| rows | delivered | unique at the sink | wall seconds (incl. star
 | --- | --- | --- | --- | --- | --- |
 ${lines.join('\n')}
 
-Targets: ≥ 100,000 rows/s, peak RSS ≤ 300 MB and not growing with the row count. One \`idmerge sync\` process reads a DuckDB file (16 columns; 40% anonymous, 10% login rows, 50% identified) in pages of ${pageSize.toLocaleString('en')} of one query ordered by (updated_at, id), with DuckDB capped at 100 MB (\`memory_limit: 100MB\`: the sort spills to disk), maps and validates every row (strict rules), and delivers to a sandbox in --sink mode (batches of 2000, gzip, 10 concurrent requests), checkpointing after every page; the sink runs on the same 2 cores.`;
+Targets: ≥ 100,000 rows/s, peak RSS ≤ 300 MB and not growing with the row count. One compiled \`idmerge sync\` process reads a DuckDB file (16 columns; 40% anonymous, 10% login rows, 50% identified) in slices of 50,000 rows, each one query ordered by (updated_at, id), with DuckDB capped at 40 MB (\`memory_limit: 40MB\`), maps and validates every row (strict rules), and delivers to a sandbox in --sink mode (batches of 2000, gzip, 10 concurrent requests), checkpointing every ${pageSize.toLocaleString('en')} delivered rows without waiting for delivery to read on; the sink runs on the same 2 cores.`;
 console.log(body);
 if (!values['no-record'])
   appendSection(
