@@ -1,15 +1,22 @@
 #!/usr/bin/env -S npx tsx
+import { isMainThread, workerData } from 'node:worker_threads';
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
 
-const program = new Command('idmerge')
-  .description('Get Mixpanel ID Merge right: preview, map and deliver identity-correct data.')
-  .showHelpAfterError()
-  .configureHelp({ sortSubcommands: true });
+if (isMainThread) {
+  const program = new Command('idmerge')
+    .description('Get Mixpanel ID Merge right: preview, map and deliver identity-correct data.')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
 
-registerCommands(program);
+  registerCommands(program);
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  console.error(`idmerge: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-});
+  program.parseAsync(process.argv).catch((error: unknown) => {
+    console.error(`idmerge: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  });
+} else {
+  // Started again by itself in a worker thread (e.g. a sync reading and mapping rows beside delivery).
+  const { serveWorkerRole } = await import('./worker-role.js');
+  await serveWorkerRole(workerData);
+}

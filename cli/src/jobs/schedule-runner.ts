@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { pino, type Logger } from 'pino';
 import { loadSyncDefinition, type SyncDefinition } from '@idmerge/warehouse-sync';
+import { programFile } from '../worker-role.js';
 import { runSyncJob } from './sync-job.js';
 
 export interface ScheduleOptions {
@@ -53,6 +54,7 @@ async function runOnce(job: Job, log: Logger): Promise<void> {
   try {
     const { run, delivery, exitCode, deadLetterPath } = await runSyncJob(job.definition, job.file, {
       progress: false,
+      workerEntry: programFile(),
     });
     log[exitCode === 0 ? 'info' : 'warn'](
       {

@@ -12,6 +12,7 @@ import {
 } from '@idmerge/shared';
 import {
   createSource,
+  createSourceInWorker,
   runSync,
   StateStore,
   type RunReport,
@@ -27,6 +28,8 @@ export interface SyncJobOptions {
   /** Show a live progress line when standard error is a terminal (default true). */
   progress?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The program file to start a worker thread from, to read and map rows there (none: here). */
+  workerEntry?: string;
 }
 
 export interface SyncJobResult {
@@ -58,14 +61,16 @@ function dryRunSender(): Sender {
     { deadLetter: list },
   );
   let payloads = 0;
+  const count = () => {
+    payloads++;
+    sender.report.recordsIn++;
+    sender.report.delivered++;
+    return undefined;
+  };
   return {
     report: sender.report,
-    send: () => {
-      payloads++;
-      sender.report.recordsIn++;
-      sender.report.delivered++;
-      return undefined;
-    },
+    send: count,
+    sendImportJson: count,
     reject: (original, reason, field) => sender.reject(original, reason, field),
     drain: async () => {},
     settled: async () => {},
@@ -95,7 +100,11 @@ export async function runSyncJob(
     const config = options.dryRun ? undefined : loadMixpanelConfig(env);
     const deadLetter = createDeadLetterFile(deadLetterPath, config?.secrets ?? []);
     const sender = config ? createSender(config, { deadLetter }) : dryRunSender();
-    const source = createSource(definition, dirname(configFile), env);
+    // Rows are read and mapped in a worker thread when the program can start one, so that work
+    // and delivery run on two cores; otherwise here.
+    const source = options.workerEntry
+      ? createSourceInWorker(definition, dirname(configFile), { entry: options.workerEntry, env })
+      : createSource(definition, dirname(configFile), env);
     const bar =
       options.progress === false
         ? undefined

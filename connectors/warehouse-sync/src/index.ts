@@ -18,3 +18,7 @@ export { runSync, type RunOptions, type RunReport } from './run.js';
 export { createSource } from './sources/create.js';
 export { previewSync, type PreviewReport, type PreviewWarning } from './preview.js';
 export { buildDemoWarehouse, writeDemoDefinitions } from './demo/warehouse.js';
+export { pageMapper, windowFor, type MappedPage, type MappedRow, type MappingSource } from './map-page.js';
+export { createSourceInWorker, type SourceInWorkerOptions } from './worker/source-in-worker.js';
+export { serveSource } from './worker/serve-source.js';
+export { isSourceWorkerData, type SourceWorkerData } from './worker/protocol.js';

@@ -1,8 +1,16 @@
-import { mapWarehouseRow, type Sender } from '@idmerge/shared';
+import type { Sender } from '@idmerge/shared';
+import { collectionOnHeapGrowth } from '@idmerge/shared/memory';
 import type { SyncDefinition } from './definition.js';
-import type { PagePosition, ReadWindow, Row, WarehouseSource } from './sources/source.js';
+import {
+  pageMapper,
+  windowFor,
+  type MappedPage,
+  type MappingSource,
+  type PlainReadWindow,
+} from './map-page.js';
+import type { PagePosition, Row, WarehouseSource } from './sources/source.js';
 import type { StateStore } from './state.js';
-import { fingerprint, ProfileHashes } from './profile-hashes.js';
+import { ProfileHashes } from './profile-hashes.js';
 
 export interface RunOptions {
   fullRefresh?: boolean;
@@ -25,6 +33,20 @@ export interface RunReport {
   rowsPerSecond: number;
 }
 
+/** Pages of `source` mapped for sending: mapped by the source itself, or here, as they are read. */
+async function* mappedPages(
+  definition: SyncDefinition,
+  source: WarehouseSource | MappingSource,
+  window: PlainReadWindow,
+): AsyncGenerator<MappedPage> {
+  if ('mappedPages' in source) {
+    yield* source.mappedPages(window);
+    return;
+  }
+  const map = pageMapper(definition);
+  for await (const page of source.pages(windowFor(definition, window))) yield map(page);
+}
+
 /**
  * One run of a sync: freeze the upper bound, read the window (last bound − lookback, upper bound]
  * page by page, hand each page to the sender, wait for it to be delivered, and checkpoint. A run
@@ -32,7 +54,7 @@ export interface RunReport {
  */
 export async function runSync(
   definition: SyncDefinition,
-  source: WarehouseSource,
+  source: WarehouseSource | MappingSource,
   sender: Sender,
   store: StateStore,
   options: RunOptions = {},
@@ -62,7 +84,7 @@ export async function runSync(
     elapsedMs: 0,
     rowsPerSecond: 0,
   };
-  const read: ReadWindow = {
+  const read: PlainReadWindow = {
     after: window.after,
     upTo: window.upTo,
     lookbackSeconds: window.after === undefined ? 0 : definition.lookback,
@@ -73,7 +95,6 @@ export async function runSync(
       column: options.shardColumn ?? definition.source.primary_key,
     },
   };
-  const mapping = { mode: definition.mode, keyColumns: [definition.source.primary_key] };
   const primaryKey = definition.source.primary_key;
   const profiles = definition.mapping.type === 'profiles' ? new ProfileHashes(store.dir) : undefined;
   if (profiles && options.fullRefresh) profiles.clear();
@@ -108,40 +129,41 @@ export async function runSync(
       });
     checkpoints.catch((error: unknown) => (checkpointFailure ??= { error }));
   };
+  // Records wait in batches for delivery long enough to reach V8's old space, which it lets grow
+  // lazily by a hundred megabytes or more; collecting on growth keeps this thread's heap small.
+  const collectGarbage = collectionOnHeapGrowth();
   try {
-    for await (const page of source.pages(read)) {
+    for await (const page of mappedPages(definition, source, read)) {
       if (checkpointFailure !== undefined) throw checkpointFailure.error;
+      collectGarbage();
       for (const row of page.rows) {
         report.rowsRead++;
-        const mapped = mapWarehouseRow(row, definition.mapping, mapping);
-        if (!mapped.ok) {
+        if (row.kind === 'invalid') {
           report.invalid++;
-          const first = mapped.errors[0];
-          const reason = `${first?.field || 'whole row'}: ${first?.code ?? 'invalid'}`;
-          report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
-          await sender.reject(
-            row,
-            mapped.errors.map((e) => `${e.record}: ${e.field ? `${e.field}: ` : ''}${e.message}`).join('; '),
-            first?.field || undefined,
-          );
+          report.invalidByReason[row.tally] = (report.invalidByReason[row.tally] ?? 0) + 1;
+          await sender.reject(row.row, row.reason, row.field);
           continue;
         }
-        if (profiles) {
-          const key = String(row[primaryKey]);
-          const hash = fingerprint(mapped.payloads.map((payload) => payload.body));
-          if (profiles.unchanged(key, hash)) {
+        if (row.hash !== undefined && profiles) {
+          const key = String(row.key);
+          if (profiles.unchanged(key, row.hash)) {
             report.unchanged++;
             continue;
           }
-          profiles.set(key, hash);
+          profiles.set(key, row.hash);
         }
         // What the sender keeps until the payload is delivered, for its dead-letter entry: the row's
         // key, not the row. The row stays in the warehouse; holding whole rows for every record in
         // flight (tens of thousands) was most of the sync's memory.
-        const source = { [primaryKey]: row[primaryKey] };
-        for (const payload of mapped.payloads) {
+        const original = { [primaryKey]: row.key };
+        for (const json of row.events) {
           report.payloads++;
-          const wait = sender.send(payload, source);
+          const wait = sender.sendImportJson(json, original);
+          if (wait !== undefined) await wait;
+        }
+        for (const payload of row.payloads) {
+          report.payloads++;
+          const wait = sender.send(payload, original);
           if (wait !== undefined) await wait;
         }
       }

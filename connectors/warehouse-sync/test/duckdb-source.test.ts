@@ -57,6 +57,42 @@ describe('DuckDB source without a cursor', () => {
   });
 });
 
+describe('DuckDB source, columns the caller uses', () => {
+  it('fetches only those, and still pages and resumes on the cursor and key it did not ask for', async () => {
+    const source = createDuckDbSource({
+      database,
+      table: 'events',
+      cursor: 'updated_at',
+      primaryKey: 'event_id',
+      rowsPerSlice: 3,
+    });
+    await source.connect();
+    try {
+      const offered: string[][] = [];
+      const window = {
+        pageSize: 4,
+        columns: (available: readonly string[]) => {
+          offered.push([...available]);
+          return ['user_id'];
+        },
+      };
+      const pages = [];
+      for await (const page of source.pages(window)) pages.push(page);
+      expect(offered).toEqual([['event_id', 'updated_at', 'user_id']]);
+      const rows = pages.flatMap((page) => page.rows);
+      expect(rows).toEqual(SUITE_ROWS.map((row) => ({ user_id: row.user_id })));
+      const last = pages.at(-1)?.last;
+      expect(last?.key).toBe('10');
+      const middle = pages[0]?.last;
+      const rest = [];
+      for await (const page of source.pages({ ...window, from: middle })) rest.push(...page.rows);
+      expect(rest).toEqual(rows.slice(pages[0]?.rows.length));
+    } finally {
+      await source.close();
+    }
+  });
+});
+
 const csv = join(mkdtempSync(join(tmpdir(), 'duckdb-csv-')), 'events.csv');
 beforeAll(async () => {
   const { writeFileSync } = await import('node:fs');

@@ -9,6 +9,7 @@ import {
   createDeadLetterList,
   createSender,
   type DeliveryReport,
+  type MixpanelEvent,
   type Payload,
   type Sender,
 } from '@idmerge/shared';
@@ -28,6 +29,10 @@ function recordingSender(): Sender & { sent: Payload[]; rejected: string[] } {
     report,
     send: (payload) => {
       sent.push(payload);
+      return undefined;
+    },
+    sendImportJson: (json) => {
+      sent.push({ endpoint: 'import', body: JSON.parse(json) as MixpanelEvent });
       return undefined;
     },
     reject: async (_original, reason) => {

@@ -17,6 +17,6 @@ export {
   type IdentitiesMapping,
   type ProfilesMapping,
 } from './warehouse/column-mapping.js';
-export { mapWarehouseRow, idValue, type RowMappingOptions } from './warehouse/map-row.js';
+export { mapWarehouseRow, columnsRead, idValue, type RowMappingOptions } from './warehouse/map-row.js';
 export { flatRowToEvent, type FlatRowOptions } from './flat-row.js';
 export { mapProfileOperations, type ProfileOperationsInput } from './profile-operations.js';

@@ -14,18 +14,22 @@ function collector(): Collect {
   return collect;
 }
 
+/** The default growth between collections: small next to the targets, large next to one page of rows. */
+export const HEAP_GROWTH_BYTES = 32 * 1024 * 1024;
+
 /**
- * For streaming loops that hand many short-lived objects through: a full collection every `every`
- * units (records, chunks). V8 grows its old space lazily, so garbage promoted there (and native
- * memory V8 cannot see, such as DuckDB result chunks) piles up between its own major collections;
- * a regular collection keeps peak memory flat. Cheap when the live heap is small, as it is here.
+ * For streaming loops whose garbage includes native memory V8 does not count (such as DuckDB
+ * result chunks): a full collection whenever the heap has grown by `growthBytes` since the last
+ * one left it. V8 lets its old space grow lazily, by hundreds of megabytes, before its first major
+ * collection, and pages it has committed stay resident after; collecting on growth keeps the heap
+ * (and the native memory its garbage holds on to) within a fixed margin of what is alive, and
+ * collects only as often as the garbage needs.
  */
-export function periodicCollection(every: number): (units?: number) => void {
-  let since = 0;
-  return (units = 1) => {
-    since += units;
-    if (since < every) return;
-    since = 0;
+export function collectionOnHeapGrowth(growthBytes: number = HEAP_GROWTH_BYTES): () => void {
+  let limit = process.memoryUsage().heapUsed + growthBytes;
+  return () => {
+    if (process.memoryUsage().heapUsed <= limit) return;
     collector()();
+    limit = process.memoryUsage().heapUsed + growthBytes;
   };
 }

@@ -434,6 +434,49 @@ describe('a real local server', () => {
   });
 });
 
+describe('sendImportJson (events serialized elsewhere)', () => {
+  it('sends the text as it is, batched with other events', async () => {
+    let received: unknown;
+    nock('https://api.mixpanel.com')
+      .post('/import')
+      .query(true)
+      .reply(200, (_uri, requestBody) => {
+        received = body(requestBody as string);
+        return { code: 200, num_records_imported: 2, status: 'OK' };
+      });
+    const { sender } = setup();
+    await sender.send(event(0));
+    await sender.sendImportJson(JSON.stringify(event(1).body), { id: 1 });
+    const report = await sender.flush();
+    expect(received).toEqual([event(0).body, event(1).body]);
+    expect(report).toMatchObject({ recordsIn: 2, delivered: 2, requests: 1 });
+  });
+
+  it('dead-letters a record too large for a request with its payload and what it came from', async () => {
+    const { sender, deadLetter } = setup(SA, { maxBatchBytes: 100 });
+    const json = JSON.stringify({ event: 'E', properties: { note: 'x'.repeat(200) } });
+    await sender.sendImportJson(json, { id: 7 });
+    const report = await sender.flush();
+    expect(report).toMatchObject({ recordsIn: 1, delivered: 0, deadLettered: 1, requests: 0 });
+    expect(deadLetter.entries[0]).toMatchObject({
+      record: { id: 7 },
+      payload: JSON.parse(json) as unknown,
+      stage: 'validation',
+    });
+  });
+
+  it('after a 401 stop, counts what comes next as unsent', async () => {
+    nock('https://api.mixpanel.com').post('/import').query(true).reply(401, { error: 'bad auth' });
+    const { sender, deadLetter } = setup(SA, { batchSize: 1 });
+    await sender.sendImportJson(JSON.stringify(event(0).body), { id: 0 });
+    await sender.drain().catch(() => {});
+    await sender.sendImportJson(JSON.stringify(event(1).body), { id: 1 });
+    const report = await sender.flush().catch(() => sender.report);
+    expect(report).toMatchObject({ recordsIn: 2, delivered: 0, deadLettered: 2, unsent: 2 });
+    expect(deadLetter.entries.map((entry) => entry.record)).toEqual([{ id: 0 }, { id: 1 }]);
+  });
+});
+
 describe('settled (checkpoints that follow delivery)', () => {
   /** A local /import endpoint that holds every reply until `release()`; counts what it received. */
   async function heldServer() {

@@ -66,6 +66,11 @@ export interface Sender {
    * record it came from, kept for the dead-letter file when it differs from the payload.
    */
   send(payload: Payload, original?: unknown, json?: string): Promise<void> | undefined;
+  /**
+   * `send` for an /import event that is JSON text already, as serialized elsewhere (e.g. a worker
+   * thread that maps rows): /import bodies carry no token, so the text goes out as it is.
+   */
+  sendImportJson(json: string, original?: unknown): Promise<void> | undefined;
   /** Records a record that never became a payload (failed mapping or validation). */
   reject(original: unknown, reason: string, field?: string): Promise<void>;
   /** Sends what is buffered and waits until every request has finished; the sender stays open. */
@@ -361,6 +366,38 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     buffer.settle(delivered);
   }
 
+  /**
+   * Puts one serialized record in its endpoint's batch (dispatching the batch when full), or
+   * dead-letters it when it is too large for any request. `original`: what came in, when it is not
+   * the payload itself; `payload`: the payload object, when there is one, for a dead-letter entry.
+   */
+  function enqueue(
+    endpoint: Endpoint,
+    json: string,
+    original: unknown,
+    payload?: Payload,
+  ): Promise<void> | undefined {
+    const bytes = Buffer.byteLength(json);
+    if (bytes + 2 > maxBatchBytes || bytes > LIMITS.maxEventBytes) {
+      const limit = Math.min(maxBatchBytes, LIMITS.maxEventBytes);
+      return deadLetter(
+        [payload === undefined ? { original, json } : { original, payload }],
+        'validation',
+        `the record is ${bytes} bytes as JSON; Mixpanel accepts at most ${limit}`,
+      );
+    }
+    let buffer = buffers.get(endpoint);
+    if (buffer !== undefined && buffer.bytes + bytes + 1 > maxBatchBytes) {
+      dispatch(endpoint);
+      buffer = undefined;
+    }
+    if (buffer === undefined) buffers.set(endpoint, (buffer = newBatch()));
+    buffer.items.push(original === undefined ? { json } : { json, original });
+    buffer.bytes += bytes + 1;
+    if (buffer.items.length >= batchSize) dispatch(endpoint);
+    return queue.size >= concurrency ? queue.onSizeLessThan(concurrency) : undefined;
+  }
+
   return {
     report,
     send(rawPayload, original, knownJson) {
@@ -377,28 +414,14 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       }
       const json =
         payload === rawPayload && knownJson !== undefined ? knownJson : JSON.stringify(payload.body);
-      const bytes = Buffer.byteLength(json);
-      if (bytes + 2 > maxBatchBytes || bytes > LIMITS.maxEventBytes) {
-        const limit = Math.min(maxBatchBytes, LIMITS.maxEventBytes);
-        return deadLetter(
-          [{ original, payload }],
-          'validation',
-          `the record is ${bytes} bytes as JSON; Mixpanel accepts at most ${limit}`,
-        );
+      return enqueue(payload.endpoint, json, original === rawPayload.body ? undefined : original, payload);
+    },
+    sendImportJson(json, original) {
+      report.recordsIn++;
+      if (stoppedBecause !== undefined) {
+        return deadLetter([{ original, json }], 'exhausted', `not sent: ${stoppedBecause}`, undefined, true);
       }
-      const endpoint = payload.endpoint;
-      let buffer = buffers.get(endpoint);
-      if (buffer !== undefined && buffer.bytes + bytes + 1 > maxBatchBytes) {
-        dispatch(endpoint);
-        buffer = undefined;
-      }
-      if (buffer === undefined) buffers.set(endpoint, (buffer = newBatch()));
-      buffer.items.push(
-        original === undefined || original === rawPayload.body ? { json } : { json, original },
-      );
-      buffer.bytes += bytes + 1;
-      if (buffer.items.length >= batchSize) dispatch(endpoint);
-      return queue.size >= concurrency ? queue.onSizeLessThan(concurrency) : undefined;
+      return enqueue('import', json, original);
     },
     async reject(original, reason, field) {
       report.recordsIn++;

@@ -6,7 +6,7 @@ import {
   type DuckDBConnection,
   type DuckDBResult,
 } from '@duckdb/node-api';
-import { periodicCollection } from '@idmerge/shared/memory';
+import { collectionOnHeapGrowth } from '@idmerge/shared/memory';
 import type { ColumnInfo, Page, PagePosition, ReadWindow, Row, WarehouseSource } from './source.js';
 
 export interface DuckDbSourceOptions {
@@ -24,12 +24,6 @@ export interface DuckDbSourceOptions {
 const DEFAULT_MEMORY_LIMIT = '256MB';
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
-
-/**
- * DuckDB's result chunks hold native memory that V8 does not count, so V8 sees no reason to
- * collect them and they pile up by the hundred megabytes between its own major collections.
- */
-const CHUNKS_PER_COLLECTION = 12;
 
 /**
  * Rows sorted together in one slice of a window (see sliceBounds). DuckDB's memory for a sorted
@@ -74,33 +68,40 @@ async function sliceBounds(
 }
 
 /**
- * The next chunk of a result as plain rows, and each row's (cursor, key) position from the two
- * position columns after the data. Nothing of the native chunk outlives this call: its memory,
- * which V8 does not see, goes back at the next minor GC instead of piling up in old space.
+ * The next chunk of a result cut into pages of at most `pageSize` plain rows, each with the
+ * (cursor, key) position of its last row from the two position columns after the data (only
+ * those rows' positions are converted). Nothing of the native chunk outlives this call: its
+ * memory, which V8 does not see, goes back at the next minor GC instead of piling up in old space.
  */
 async function readChunk(
   result: DuckDBResult,
   names: readonly string[],
-): Promise<{ rows: Row[]; positions: PagePosition[] } | undefined> {
+  pageSize: number,
+): Promise<Page[] | undefined> {
   const chunk = await result.fetchChunk();
   if (chunk === null || chunk.rowCount === 0) return undefined;
-  const columns = chunk.convertColumns(JSDuckDBValueConverter);
   const dataColumns = names.length - 2;
-  const cursors = columns[dataColumns] as unknown[];
-  const keys = columns[dataColumns + 1] as unknown[];
-  const rows: Row[] = new Array(chunk.rowCount);
-  const positions: PagePosition[] = new Array(chunk.rowCount);
-  for (let i = 0; i < chunk.rowCount; i++) {
-    const row: Row = {};
-    for (let c = 0; c < dataColumns; c++) row[names[c] as string] = (columns[c] as unknown[])[i];
-    rows[i] = row;
-    const cursor = cursors[i];
-    positions[i] = {
-      cursor: cursor === null || cursor === undefined ? '' : String(cursor),
-      key: String(keys[i]),
+  const columns: unknown[][] = [];
+  for (let c = 0; c < dataColumns; c++) columns.push(chunk.convertColumnValues(c, JSDuckDBValueConverter));
+  const cursors = chunk.getColumnVector(dataColumns);
+  const keys = chunk.getColumnVector(dataColumns + 1);
+  const pages: Page[] = [];
+  for (let start = 0; start < chunk.rowCount; start += pageSize) {
+    const end = Math.min(start + pageSize, chunk.rowCount);
+    const rows: Row[] = new Array(end - start);
+    for (let i = start; i < end; i++) {
+      const row: Row = {};
+      for (let c = 0; c < dataColumns; c++) row[names[c] as string] = (columns[c] as unknown[])[i];
+      rows[i - start] = row;
+    }
+    const cursor = cursors.getItem(end - 1);
+    const last: PagePosition = {
+      cursor: cursor === null ? '' : String(cursor),
+      key: String(keys.getItem(end - 1)),
     };
+    pages.push({ rows, last });
   }
-  return { rows, positions };
+  return pages;
 }
 
 /**
@@ -180,6 +181,13 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
         );
       }
       const order = cursor !== undefined ? `${cursor}, ${key}` : key;
+      // Only the columns the caller uses are fetched and converted (all when it does not say).
+      const wanted = window.columns?.([...types.keys()]);
+      const selected = [
+        ...(wanted === undefined ? ['*'] : wanted.map(quote)),
+        `cast(${cursor ?? 'null'} as varchar) as __idmerge_cursor`,
+        `cast(${key} as varchar) as __idmerge_key`,
+      ].join(', ');
       if (window.from !== undefined) {
         values.fromKey = window.from.key;
         if (cursor !== undefined && cursorType !== undefined) {
@@ -210,7 +218,9 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
           values,
           options.rowsPerSlice ?? ROWS_PER_SLICE,
         );
-        const collectGarbage = periodicCollection(CHUNKS_PER_COLLECTION);
+        // DuckDB's result chunks hold native memory V8 does not count, so V8 sees no reason to
+        // collect them: they would pile up by the hundred megabytes between its own major GCs.
+        const collectGarbage = collectionOnHeapGrowth();
         for (let slice = 0; slice <= bounds.length; slice++) {
           const sliceConditions = [...conditions];
           const sliceValues = { ...values };
@@ -224,25 +234,18 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
           }
           const where = sliceConditions.length > 0 ? `where ${sliceConditions.join(' and ')}` : '';
           const result = await reading.stream(
-            `select *, cast(${cursor ?? 'null'} as varchar) as __idmerge_cursor, cast(${key} as varchar) as __idmerge_key ` +
-              `from ${relation} ${where} order by ${order}`,
+            `select ${selected} from ${relation} ${where} order by ${order}`,
             sliceValues,
           );
           const names = result.columnNames();
           for (;;) {
-            const chunk = await readChunk(result, names);
-            if (chunk === undefined) break;
-            collectGarbage();
             // Pages never span chunks (≤ 2048 rows each): rows are handed on while still young, so
             // they die in V8's young generation instead of being promoted while a page fills up.
             // Small pages cost nothing since checkpoints no longer wait for delivery.
-            for (let start = 0; start < chunk.rows.length; start += window.pageSize) {
-              const end = Math.min(start + window.pageSize, chunk.rows.length);
-              yield {
-                rows: start === 0 && end === chunk.rows.length ? chunk.rows : chunk.rows.slice(start, end),
-                last: chunk.positions[end - 1] as PagePosition,
-              };
-            }
+            const pages = await readChunk(result, names, window.pageSize);
+            if (pages === undefined) break;
+            collectGarbage();
+            yield* pages;
           }
         }
       } finally {

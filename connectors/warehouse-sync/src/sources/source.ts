@@ -23,6 +23,11 @@ export interface ReadWindow {
   pageSize: number;
   /** Only rows whose identity hashes to `index` of `count` shards. */
   shard?: { index: number; count: number; column: string };
+  /**
+   * Given the source's columns, the ones the caller uses. A source may read only those (less to
+   * fetch and convert per row) or ignore it and hand over whole rows.
+   */
+  columns?: (available: readonly string[]) => readonly string[];
 }
 
 export interface Page {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveEvents } from '../../identity/index.js';
 import type { MixpanelEvent } from '../../payload/index.js';
 import { columnMappingSchema, type ColumnMappingInput } from './column-mapping.js';
-import { mapWarehouseRow } from './map-row.js';
+import { columnsRead, mapWarehouseRow } from './map-row.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 const ANON = '3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
@@ -186,6 +186,67 @@ describe('mapWarehouseRow: identities and profiles', () => {
     const parsed = columnMappingSchema.safeParse({ type: 'events', event: 'e', time: 't', user_idd: 'u' });
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.message).toMatch(/user_idd/);
+  });
+});
+
+describe('columnsRead', () => {
+  const row = {
+    id: 7,
+    event_name: 'Played',
+    event_time: '2025-11-22 08:00:00',
+    anonymous_id: 'D1',
+    user_id: 'U1',
+    internal_note: 'secret',
+    utm_src: 'news',
+    plan: 'pro',
+    email: 'a@example.com',
+  };
+  const cases: Array<[string, ColumnMappingInput, string[]]> = [
+    [
+      'events, exclude and rename',
+      eventsMapping,
+      ['id', 'event_name', 'event_time', 'anonymous_id', 'user_id', 'utm_src', 'plan', 'email'],
+    ],
+    [
+      'events, include',
+      { ...eventsMapping, properties: { include: ['plan'] } },
+      ['id', 'event_name', 'event_time', 'anonymous_id', 'user_id', 'plan'],
+    ],
+    [
+      'identities (no properties)',
+      {
+        type: 'identities',
+        device_id: 'anonymous_id',
+        user_id: 'user_id',
+        time: 'event_time',
+        time_zone: 'UTC',
+      },
+      ['id', 'event_time', 'anonymous_id', 'user_id'],
+    ],
+    [
+      'profiles, include',
+      { type: 'profiles', user_id: 'user_id', properties: { include: ['email'] } },
+      ['id', 'user_id', 'email'],
+    ],
+  ];
+  for (const [title, input, expected] of cases) {
+    it(`${title}: reads only what the mapping uses, and maps the narrowed row the same`, () => {
+      const mapping = columnMappingSchema.parse(input);
+      const read = columnsRead(mapping, Object.keys(row), ['id']);
+      expect(read).toEqual(expected);
+      const narrowed = Object.fromEntries(read.map((column) => [column, row[column as keyof typeof row]]));
+      const options = { mode: 'simplified' as const, keyColumns: ['id'], nowMs: NOW };
+      expect(mapWarehouseRow(narrowed, mapping, options)).toEqual(mapWarehouseRow(row, mapping, options));
+    });
+  }
+
+  it('keeps a key column the mapping does not otherwise use, for row labels in errors', () => {
+    const mapping = columnMappingSchema.parse({
+      type: 'profiles',
+      user_id: 'user_id',
+      properties: { include: [] },
+    });
+    expect(columnsRead(mapping, ['id', 'user_id', 'email'], ['id'])).toEqual(['id', 'user_id']);
   });
 });
 

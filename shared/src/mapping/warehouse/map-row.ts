@@ -90,6 +90,51 @@ function propertyPlan(
   return plan;
 }
 
+/** The columns a mapping reads for names, times, IDs and insert IDs (not for properties). */
+function identityColumns(mapping: ColumnMapping): Set<string> {
+  switch (mapping.type) {
+    case 'events':
+      return usedColumns(
+        mapping.event,
+        mapping.time,
+        mapping.device_id,
+        mapping.user_id,
+        mapping.distinct_id,
+        mapping.insert_id,
+      );
+    case 'identities':
+      return usedColumns(mapping.event, mapping.time, mapping.device_id, mapping.user_id, mapping.insert_id);
+    case 'profiles':
+      return usedColumns(mapping.user_id);
+  }
+}
+
+function plan(mapping: EventsMapping | ProfilesMapping): PropertyPlan {
+  return propertyPlan(mapping, () => identityColumns(mapping), mapping.properties);
+}
+
+/**
+ * The columns of `available` that mapping a row reads: names, times, IDs, insert IDs, the key
+ * columns that label a row in errors, and the columns that become properties. A source may read
+ * only these; the payloads are the same as from the whole row.
+ */
+export function columnsRead(
+  mapping: ColumnMapping,
+  available: readonly string[],
+  keyColumns: readonly string[] = [],
+): string[] {
+  const read = identityColumns(mapping);
+  for (const column of keyColumns) read.add(column);
+  const properties = mapping.type === 'identities' ? undefined : plan(mapping);
+  return available.filter(
+    (column) =>
+      read.has(column) ||
+      (properties !== undefined &&
+        !properties.skip.has(column) &&
+        (properties.include === undefined || properties.include.has(column))),
+  );
+}
+
 /** Properties from the columns not used for identity, with include/exclude/rename applied. */
 function rowProperties(row: Row, plan: PropertyPlan): JsonObject {
   const properties: JsonObject = {};
@@ -146,20 +191,7 @@ function mapEventsRow(row: Row, mapping: EventsMapping, options: RowMappingOptio
         : 'the mapping names no identity column (device_id, user_id or distinct_id)',
     );
   }
-  const plan = propertyPlan(
-    mapping,
-    () =>
-      usedColumns(
-        mapping.event,
-        mapping.time,
-        mapping.device_id,
-        mapping.user_id,
-        mapping.distinct_id,
-        mapping.insert_id,
-      ),
-    mapping.properties,
-  );
-  const properties = rowProperties(row, plan);
+  const properties = rowProperties(row, plan(mapping));
   properties.time = time;
   properties.$insert_id = rowInsertId(row, mapping.insert_id, [name, time, device, user, distinct]);
   if (options.mode === 'simplified') {
@@ -224,10 +256,7 @@ function mapIdentitiesRow(
 
 function mapProfilesRow(row: Row, mapping: ProfilesMapping, options: RowMappingOptions): Payload[] {
   const user = requiredId(row, mapping.user_id, 'user_id');
-  const properties = rowProperties(
-    row,
-    propertyPlan(mapping, () => new Set([mapping.user_id]), mapping.properties),
-  );
+  const properties = rowProperties(row, plan(mapping));
   return [
     {
       endpoint: 'engage',

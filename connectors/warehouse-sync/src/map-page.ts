@@ -1,0 +1,99 @@
+import { columnsRead, mapWarehouseRow, type Payload } from '@idmerge/shared';
+import type { SyncDefinition } from './definition.js';
+import { fingerprint } from './profile-hashes.js';
+import type { Page, PagePosition, ReadWindow, Row } from './sources/source.js';
+
+/** One row of a page after mapping: what to send for it, or why it cannot be sent. */
+export type MappedRow =
+  | {
+      kind: 'send';
+      /** The row's primary key value: all the sender keeps of the row, for a dead-letter entry. */
+      key: unknown;
+      /** /import events, serialized once, here (they carry no token, so nothing changes them later). */
+      events: string[];
+      /** Payloads for other endpoints (/engage), which the sender completes with the project token. */
+      payloads: Payload[];
+      /** Profiles: a hash of the mapped values, to skip rows unchanged since the last delivery. */
+      hash?: string;
+    }
+  | {
+      kind: 'invalid';
+      row: Row;
+      /** Every problem, for the dead-letter entry. */
+      reason: string;
+      /** The first problem's field and code, to count invalid rows by reason in the run report. */
+      tally: string;
+      field?: string;
+    };
+
+/** A page of rows mapped for sending, with the position to checkpoint once it is delivered. */
+export interface MappedPage {
+  rows: MappedRow[];
+  last?: PagePosition;
+}
+
+/** A read window without `columns`: what can be handed to another thread. */
+export type PlainReadWindow = Omit<ReadWindow, 'columns'>;
+
+/** The window as a source reads it for `definition`: only the columns its mapping uses. */
+export function windowFor(definition: SyncDefinition, window: PlainReadWindow): ReadWindow {
+  return {
+    ...window,
+    columns: (available) => columnsRead(definition.mapping, available, [definition.source.primary_key]),
+  };
+}
+
+/**
+ * Maps each row of a page through the definition's column mapping: pure work with no I/O, so it
+ * can run wherever the rows are read (in the run's thread, or in a worker thread beside it).
+ */
+export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPage {
+  const primaryKey = definition.source.primary_key;
+  const options = { mode: definition.mode, keyColumns: [primaryKey] };
+  const profiles = definition.mapping.type === 'profiles';
+  return (page) => {
+    const rows: MappedRow[] = new Array(page.rows.length);
+    for (let i = 0; i < page.rows.length; i++) {
+      const row = page.rows[i] as Row;
+      const mapped = mapWarehouseRow(row, definition.mapping, options);
+      if (!mapped.ok) {
+        const first = mapped.errors[0];
+        rows[i] = {
+          kind: 'invalid',
+          row,
+          reason: mapped.errors
+            .map((e) => `${e.record}: ${e.field ? `${e.field}: ` : ''}${e.message}`)
+            .join('; '),
+          tally: `${first?.field || 'whole row'}: ${first?.code ?? 'invalid'}`,
+          ...(first?.field ? { field: first.field } : {}),
+        };
+        continue;
+      }
+      const events: string[] = [];
+      const payloads: Payload[] = [];
+      for (const payload of mapped.payloads) {
+        if (payload.endpoint === 'import') events.push(JSON.stringify(payload.body));
+        else payloads.push(payload);
+      }
+      rows[i] = {
+        kind: 'send',
+        key: row[primaryKey],
+        events,
+        payloads,
+        ...(profiles ? { hash: fingerprint(mapped.payloads.map((payload) => payload.body)) } : {}),
+      };
+    }
+    return page.last === undefined ? { rows } : { rows, last: page.last };
+  };
+}
+
+/**
+ * A source that maps its own rows and hands over pages ready to send: the worker-thread source,
+ * which reads and maps on another core while the run's thread delivers.
+ */
+export interface MappingSource {
+  connect(): Promise<void>;
+  maxCursor(): Promise<string | undefined>;
+  mappedPages(window: PlainReadWindow): AsyncGenerator<MappedPage>;
+  close(): Promise<void>;
+}
