@@ -1,0 +1,97 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { StringInterner, tagOf, type Kind } from './string-interner.js';
+
+/** Two different strings whose 32-bit tags are equal (found by a birthday search). */
+function tagCollision(kind: Kind): [string, string] {
+  const seen = new Map<number, string>();
+  for (let i = 0; ; i++) {
+    const key = `k${i}`;
+    const tag = tagOf(key, kind);
+    const other = seen.get(tag);
+    if (other !== undefined) return [other, key];
+    seen.set(tag, key);
+  }
+}
+
+describe('StringInterner', () => {
+  it('answers like a Map from (kind, text) to insertion order, through many growths', () => {
+    const op = fc.record({
+      intern: fc.boolean(),
+      kind: fc.constantFrom<Kind>(0, 1),
+      key: fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('', 'a', 'b', '\uD800', '😀')),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const interner = new StringInterner(4);
+        const reference = new Map<string, number>();
+        for (const { intern, kind, key } of ops) {
+          const known = reference.get(`${kind}:${key}`);
+          if (intern) {
+            const expected = known ?? reference.size;
+            expect(interner.intern(key, kind)).toBe(expected);
+            reference.set(`${kind}:${key}`, expected);
+          } else {
+            expect(interner.find(key, kind)).toBe(known ?? -1);
+          }
+          expect(interner.size).toBe(reference.size);
+        }
+        for (const [entry, index] of reference) {
+          const kind = Number(entry[0]);
+          expect(interner.kind(index)).toBe(kind);
+          expect(interner.key(index)).toBe(entry.slice(2));
+        }
+      }),
+    );
+  });
+
+  it('keeps the two kinds apart: the same text gets two indexes', () => {
+    const interner = new StringInterner();
+    expect(interner.intern('X1', 0)).toBe(0);
+    expect(interner.find('X1', 1)).toBe(-1);
+    expect(interner.intern('X1', 1)).toBe(1);
+    expect(interner.find('X1', 0)).toBe(0);
+    expect(interner.find('X1', 1)).toBe(1);
+    expect([interner.kind(0), interner.kind(1)]).toEqual([0, 1]);
+  });
+
+  it('tells apart different strings whose tags are equal', () => {
+    for (const kind of [0, 1] as const) {
+      const [first, second] = tagCollision(kind);
+      expect(tagOf(first, kind)).toBe(tagOf(second, kind));
+      const interner = new StringInterner();
+      const firstIndex = interner.intern(first, kind);
+      expect(interner.find(second, kind)).toBe(-1);
+      const secondIndex = interner.intern(second, kind);
+      expect(secondIndex).not.toBe(firstIndex);
+      expect(interner.find(first, kind)).toBe(firstIndex);
+      expect(interner.find(second, kind)).toBe(secondIndex);
+      expect(interner.intern(first, kind)).toBe(firstIndex);
+      expect(interner.size).toBe(2);
+    }
+  });
+
+  it('find never creates an entry', () => {
+    const interner = new StringInterner(4);
+    for (let i = 0; i < 1000; i++) expect(interner.find(`missing${i}`, (i % 2) as Kind)).toBe(-1);
+    expect(interner.size).toBe(0);
+    expect(interner.intern('first', 0)).toBe(0);
+  });
+
+  it('keeps 200,000 keys of each kind findable after growing from 4 slots', () => {
+    const interner = new StringInterner(4);
+    let wrong = 0; // counted rather than asserted one by one: expect() would dominate the test's time
+    for (let i = 0; i < 200_000; i++) {
+      if (interner.intern(`id${i}`, 0) !== 2 * i) wrong++;
+      if (interner.intern(`id${i}`, 1) !== 2 * i + 1) wrong++;
+    }
+    for (let i = 0; i < 200_000; i++) {
+      if (interner.find(`id${i}`, 0) !== 2 * i) wrong++;
+      if (interner.find(`id${i}`, 1) !== 2 * i + 1) wrong++;
+      if (interner.key(2 * i + 1) !== `id${i}`) wrong++;
+    }
+    expect(wrong).toBe(0);
+    expect(interner.find('id200000', 0)).toBe(-1);
+    expect(interner.size).toBe(400_000);
+  });
+});
