@@ -135,11 +135,38 @@ function checkIdentity(
  */
 export function validateEvent(event: unknown, options: ValidationOptions): EventValidation {
   const violations: Violation[] = [];
+  const warnings: Violation[] = [];
+  collectEventProblems(event, options.mode, options.nowMs ?? Date.now(), violations, warnings);
+  return violations.length > 0 ? { ok: false, violations } : { ok: true, warnings };
+}
+
+// Reused by eventViolations, which runs once per event on the identity model's hot path.
+const scratchViolations: Violation[] = [];
+const scratchWarnings: Violation[] = [];
+
+/**
+ * The violations validateEvent would report (same fields, messages and order), or undefined for a
+ * valid event. For callers that need only the verdict: a valid event allocates nothing.
+ */
+export function eventViolations(event: unknown, mode: IdMergeMode, nowMs: number): Violation[] | undefined {
+  // Emptied before use, not after: a throw (e.g. a BigInt time) must not leak into the next call.
+  // (Checked first: setting an array's length is a builtin call even when it changes nothing.)
+  if (scratchViolations.length !== 0) scratchViolations.length = 0;
+  if (scratchWarnings.length !== 0) scratchWarnings.length = 0;
+  collectEventProblems(event, mode, nowMs, scratchViolations, scratchWarnings);
+  return scratchViolations.length > 0 ? scratchViolations.splice(0) : undefined;
+}
+
+function collectEventProblems(
+  event: unknown,
+  mode: IdMergeMode,
+  nowMs: number,
+  violations: Violation[],
+  warnings: Violation[],
+): void {
   if (!isObject(event)) {
-    return {
-      ok: false,
-      violations: [{ field: '', message: 'an event must be a JSON object {event, properties}' }],
-    };
+    violations.push({ field: '', message: 'an event must be a JSON object {event, properties}' });
+    return;
   }
   const name = event.event;
   if (typeof name !== 'string' || name.trim() === '') {
@@ -151,10 +178,10 @@ export function validateEvent(event: unknown, options: ValidationOptions): Event
       field: 'properties',
       message: 'is required: an object with time, $insert_id and an identity',
     });
-    return { ok: false, violations };
+    return;
   }
 
-  checkTime(props, options.nowMs ?? Date.now(), violations);
+  checkTime(props, nowMs, violations);
 
   const insertId = props.$insert_id;
   if (insertId === undefined || insertId === null || insertId === '') {
@@ -169,9 +196,7 @@ export function validateEvent(event: unknown, options: ValidationOptions): Event
     });
   }
 
-  checkIdentity(typeof name === 'string' ? name : '', props, options.mode, violations);
+  checkIdentity(typeof name === 'string' ? name : '', props, mode, violations);
 
-  const warnings: Violation[] = [];
   checkValueTree(event, violations, warnings, LIMITS.maxEventBytes);
-  return violations.length > 0 ? { ok: false, violations } : { ok: true, warnings };
 }

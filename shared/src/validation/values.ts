@@ -26,6 +26,22 @@ export function hasLoneSurrogate(text: string): boolean {
   return false;
 }
 
+/** Strings up to this length are scanned by a loop; longer ones by the regex's native scan. */
+const SHORT_STRING = 32;
+
+/**
+ * True when `checkString` would report nothing for `text` (no surrogate at all, not too long), so
+ * the common case needs neither a regex call nor a field name. Anything else goes the full way.
+ */
+export function isUnremarkableString(text: string): boolean {
+  if (text.length > LIMITS.maxStringLength) return false;
+  if (text.length > SHORT_STRING) return !SURROGATE.test(text);
+  for (let i = 0; i < text.length; i++) {
+    if ((text.charCodeAt(i) & 0xf800) === 0xd800) return false; // any surrogate, paired or not
+  }
+  return true;
+}
+
 /** Worst case UTF-8 bytes a string takes inside JSON (escapes included), cheap to compute. */
 function jsonBytesUpperBound(text: string): number {
   return text.length * 6 + 2;
@@ -41,6 +57,7 @@ interface Walk {
 }
 
 function checkString(text: string, field: string, walk: Walk): void {
+  if (isUnremarkableString(text)) return;
   if (hasLoneSurrogate(text)) {
     walk.violations.push({
       field,
@@ -117,8 +134,12 @@ export function checkValueTree(
   warnings: Violation[],
   maxEventBytes: number,
 ): void {
-  const walk: Walk = { violations, warnings };
-  if (typeof event.event === 'string') checkString(event.event, 'event', walk);
+  // Made only when something may need reporting: a valid flat event allocates nothing here.
+  let walk: Walk | undefined;
+  const name = event.event;
+  if (typeof name === 'string' && !isUnremarkableString(name)) {
+    checkString(name, 'event', (walk ??= { violations, warnings }));
+  }
   const props = event.properties as Record<string, unknown>;
   const keys = Object.keys(props);
   if (keys.length >= LIMITS.maxProperties) {
@@ -127,11 +148,26 @@ export function checkValueTree(
       message: `has ${keys.length} properties; Mixpanel accepts fewer than ${LIMITS.maxProperties}: drop or combine some`,
     });
   }
-  let bytes = 32 + jsonBytesUpperBound(typeof event.event === 'string' ? event.event : '');
+  let bytes = 32 + jsonBytesUpperBound(typeof name === 'string' ? name : '');
   for (const key of keys) {
+    const value = props[key];
+    // Fast path, the usual flat property: a short key and a scalar value with nothing to report.
+    // It adds the same bytes as walkValue and skips building the field name.
+    if (isUnremarkableString(key)) {
+      if (typeof value === 'string') {
+        if (isUnremarkableString(value)) {
+          bytes += jsonBytesUpperBound(key) + jsonBytesUpperBound(value) + 2;
+          continue;
+        }
+      } else if (typeof value !== 'object' || value === null) {
+        bytes += jsonBytesUpperBound(key) + 24 + 2;
+        continue;
+      }
+    }
     const field = `properties.${key}`;
+    walk ??= { violations, warnings };
     checkString(key, field, walk);
-    bytes += jsonBytesUpperBound(key) + walkValue(props[key], field, 1, walk) + 2;
+    bytes += jsonBytesUpperBound(key) + walkValue(value, field, 1, walk) + 2;
   }
   if (bytes > maxEventBytes) {
     const exact = exactJsonBytes(event);
