@@ -1,5 +1,5 @@
 import { isUuidV4 } from '../validation/index.js';
-import { BaseIdentityModel, type IdentityStep } from './model.js';
+import { BaseIdentityModel, NO_FAILURE, type IdentityStep } from './model.js';
 import type { FailureReason } from './types.js';
 
 /** Per-ID marks (not per cluster): the ID was merged as `$anon_id`, or used as an alias. */
@@ -44,7 +44,7 @@ export class OriginalIdentityModel extends BaseIdentityModel {
         return this.merge(text(ids[0]), text(ids[1]));
       }
       default:
-        return {};
+        return NO_FAILURE;
     }
   }
 
@@ -94,7 +94,7 @@ export class OriginalIdentityModel extends BaseIdentityModel {
     this.sets.add(a);
     this.sets.add(b);
     this.sets.union(a, b, a);
-    return {};
+    return NO_FAILURE;
   }
 
   private hasMark(index: number, mark: number): boolean {
