@@ -43,7 +43,16 @@ export abstract class BaseIdentityModel implements IdentityModel {
     this.nowMs = options.nowMs ?? Date.now;
   }
 
-  /** The interned ID the event is stored under when it arrives (may be '' for an empty distinct_id). */
+  /**
+   * Set by every storageIndex call: the name of the ID it returned, built from the event's own
+   * strings. Reading the name back from the table instead would cost cache misses on every event.
+   */
+  protected storedName = '';
+
+  /**
+   * The interned ID the event is stored under when it arrives (may be '' for an empty distinct_id);
+   * also sets `storedName`.
+   */
   protected abstract storageIndex(name: string, props: Record<string, unknown>): number;
 
   /** Applies the API's identity rules for an accepted, stored, non-duplicate event. */
@@ -78,7 +87,7 @@ export abstract class BaseIdentityModel implements IdentityModel {
       return { status: 'ignored' };
     }
     const storedIndex = this.storageIndex(event.event, props);
-    const storedId = this.ids.name(storedIndex);
+    const storedId = this.storedName;
     const time = typeof props.time === 'number' ? props.time : Number.NaN;
     const insertId = typeof props.$insert_id === 'string' ? props.$insert_id : '';
     if (!this.dedup.add(event.event, storedIndex, time, insertId)) {

@@ -22,7 +22,8 @@ export class OriginalIdentityModel extends BaseIdentityModel {
   private readonly marks = new Map<number, number>();
 
   protected storageIndex(name: string, props: Record<string, unknown>): number {
-    return this.ids.intern(this.storageId(name, props));
+    this.storedName = this.storageId(name, props);
+    return this.ids.intern(this.storedName);
   }
 
   private storageId(name: string, props: Record<string, unknown>): string {

@@ -20,10 +20,18 @@ export class SimplifiedIdentityModel extends BaseIdentityModel {
 
   protected storageIndex(_name: string, props: Record<string, unknown>): number {
     const user = nonEmptyString(props.$user_id);
-    if (user !== undefined) return this.ids.intern(user);
+    if (user !== undefined) {
+      this.storedName = user;
+      return this.ids.intern(user);
+    }
     const device = nonEmptyString(props.$device_id);
-    if (device !== undefined) return this.ids.internDevice(device);
-    return this.ids.intern(typeof props.distinct_id === 'string' ? props.distinct_id : '');
+    if (device !== undefined) {
+      this.storedName = DEVICE_PREFIX + device;
+      return this.ids.internDevice(device);
+    }
+    const sent = typeof props.distinct_id === 'string' ? props.distinct_id : '';
+    this.storedName = sent;
+    return this.ids.intern(sent);
   }
 
   protected applyIdentity(

@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StringInterner, tagOf, type Kind } from './string-interner.js';
 
-/** Two different strings whose 32-bit tags are equal (found by a birthday search). */
+/** Two different strings of the same length whose 32-bit tags are equal (a birthday search). */
 function tagCollision(kind: Kind): [string, string] {
   const seen = new Map<number, string>();
   for (let i = 0; ; i++) {
-    const key = `k${i}`;
+    const key = `k${1_000_000 + i}`;
     const tag = tagOf(key, kind);
     const other = seen.get(tag);
     if (other !== undefined) return [other, key];
@@ -69,6 +69,17 @@ describe('StringInterner', () => {
       expect(interner.intern(first, kind)).toBe(firstIndex);
       expect(interner.size).toBe(2);
     }
+  });
+
+  it('tells apart long keys whose lengths agree modulo 2^16', () => {
+    const interner = new StringInterner();
+    const short = 'x'.repeat(100);
+    const long = 'x'.repeat(65_536 + 100);
+    expect(interner.intern(long, 0)).toBe(0);
+    expect(interner.find(short, 0)).toBe(-1);
+    expect(interner.intern(short, 0)).toBe(1);
+    expect(interner.find(long, 0)).toBe(0);
+    expect(interner.find(`${long.slice(1)}y`, 0)).toBe(-1);
   });
 
   it('find never creates an entry', () => {

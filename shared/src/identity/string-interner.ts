@@ -1,24 +1,33 @@
+/** Int32 words per slot. */
+const SLOT = 3;
+
 /**
  * Interns strings to dense indexes (0, 1, 2, …) in an open-addressing table, with two separate
  * namespaces ("kinds" 0 and 1): the same text interned under both kinds gets two indexes.
  *
  * Why not a Map<string, number>: with millions of IDs a Map lookup costs several cache misses
  * (bucket, entry chain, key) and a fresh key string has its hash computed by V8 anyway. Here a
- * slot is two adjacent Int32 words, [tag, entry], so one probe reads one cache line; the key
- * string is only read when the 32-bit tags agree, which for a miss almost never happens.
+ * slot is three adjacent Int32 words, [tag, entry, where], so one probe reads one cache line. When
+ * the 32-bit tags agree, the key is confirmed against a copy of its characters in `chars` (length
+ * first, then the code units) at `where`: one more cache miss, where reading the kept string would
+ * cost two (the array of strings, then the string).
  */
 export class StringInterner {
-  /** Pairs of words per slot: the key's tag (0 = empty slot) and `index * 2 + kind`. */
+  /** Words per slot: the key's tag (0 = empty slot), `index * 2 + kind`, the key's place in `chars`. */
   private slots: Int32Array;
   private mask: number;
   private readonly keys: string[] = [];
   private kinds: Uint8Array;
+  /** Every key once, in order: its length (low, then high 16 bits), then its UTF-16 code units. */
+  private chars: Uint16Array;
+  private charsUsed = 0;
 
   constructor(initialCapacity = 1 << 12) {
     const capacity = powerOfTwoAtLeast(Math.max(initialCapacity, 4));
-    this.slots = new Int32Array(capacity * 2);
+    this.slots = new Int32Array(capacity * SLOT);
     this.mask = capacity - 1;
     this.kinds = new Uint8Array(1024);
+    this.chars = new Uint16Array(capacity * 8);
   }
 
   get size(): number {
@@ -32,11 +41,12 @@ export class StringInterner {
     const mask = this.mask;
     let slot = tag & mask;
     for (;;) {
-      const slotTag = slots[slot * 2] as number;
+      const at = slot * SLOT;
+      const slotTag = slots[at] as number;
       if (slotTag === 0) return -1;
       if (slotTag === tag) {
-        const entry = slots[slot * 2 + 1] as number;
-        if ((entry & 1) === kind && this.keys[entry >>> 1] === key) return entry >>> 1;
+        const entry = slots[at + 1] as number;
+        if ((entry & 1) === kind && this.holds(slots[at + 2] as number, key)) return entry >>> 1;
       }
       slot = (slot + 1) & mask;
     }
@@ -49,11 +59,12 @@ export class StringInterner {
     const mask = this.mask;
     let slot = tag & mask;
     for (;;) {
-      const slotTag = slots[slot * 2] as number;
+      const at = slot * SLOT;
+      const slotTag = slots[at] as number;
       if (slotTag === 0) break;
       if (slotTag === tag) {
-        const entry = slots[slot * 2 + 1] as number;
-        if ((entry & 1) === kind && this.keys[entry >>> 1] === key) return entry >>> 1;
+        const entry = slots[at + 1] as number;
+        if ((entry & 1) === kind && this.holds(slots[at + 2] as number, key)) return entry >>> 1;
       }
       slot = (slot + 1) & mask;
     }
@@ -61,11 +72,39 @@ export class StringInterner {
     this.keys.push(key);
     if (index >= this.kinds.length) this.kinds = grownCopy(this.kinds, index);
     this.kinds[index] = kind;
-    slots[slot * 2] = tag;
-    slots[slot * 2 + 1] = index * 2 + kind;
+    slots[slot * SLOT] = tag;
+    slots[slot * SLOT + 1] = index * 2 + kind;
+    slots[slot * SLOT + 2] = this.copyChars(key);
     // Grow at load factor 0.5: linear probing stays short, and 8 bytes a slot keeps it small.
     if (this.keys.length * 2 > mask) this.grow();
     return index;
+  }
+
+  /** True when the characters kept at `where` are those of `key`. */
+  private holds(where: number, key: string): boolean {
+    const chars = this.chars;
+    const length = key.length;
+    if (chars[where] !== (length & 0xffff) || chars[where + 1] !== length >>> 16) return false;
+    for (let i = 0; i < length; i++) if (chars[where + 2 + i] !== key.charCodeAt(i)) return false;
+    return true;
+  }
+
+  /** Appends the key's length and characters to `chars`; returns where they start. */
+  private copyChars(key: string): number {
+    const where = this.charsUsed;
+    const end = where + 2 + key.length;
+    if (end > this.chars.length) {
+      let length = this.chars.length * 2;
+      while (length < end) length *= 2;
+      const grown = new Uint16Array(length);
+      grown.set(this.chars);
+      this.chars = grown;
+    }
+    this.chars[where] = key.length & 0xffff;
+    this.chars[where + 1] = key.length >>> 16;
+    for (let i = 0; i < key.length; i++) this.chars[where + 2 + i] = key.charCodeAt(i);
+    this.charsUsed = end;
+    return where;
   }
 
   /** The text interned as `index`. */
@@ -81,16 +120,17 @@ export class StringInterner {
   private grow(): void {
     const old = this.slots;
     const capacity = (this.mask + 1) * 2;
-    const slots = new Int32Array(capacity * 2);
+    const slots = new Int32Array(capacity * SLOT);
     const mask = capacity - 1;
     // Tags are kept in the slots, so growing never hashes a string again.
-    for (let i = 0; i < old.length; i += 2) {
+    for (let i = 0; i < old.length; i += SLOT) {
       const tag = old[i] as number;
       if (tag === 0) continue;
       let slot = tag & mask;
-      while (slots[slot * 2] !== 0) slot = (slot + 1) & mask;
-      slots[slot * 2] = tag;
-      slots[slot * 2 + 1] = old[i + 1] as number;
+      while (slots[slot * SLOT] !== 0) slot = (slot + 1) & mask;
+      slots[slot * SLOT] = tag;
+      slots[slot * SLOT + 1] = old[i + 1] as number;
+      slots[slot * SLOT + 2] = old[i + 2] as number;
     }
     this.slots = slots;
     this.mask = mask;
