@@ -125,6 +125,34 @@ function walkValue(value: unknown, field: string, depth: number, walk: Walk): nu
 }
 
 /**
+ * The usual event in one cheap pass: fewer than `maxProperties` properties, each a short key with a
+ * scalar or short string value, nothing to report. True only when checkValueTree's full walk would
+ * report nothing; anything else (or any doubt) returns false and the full walk runs.
+ */
+function isPlainFlatEvent(name: unknown, props: Record<string, unknown>, maxEventBytes: number): boolean {
+  if (typeof name === 'string' && !isUnremarkableString(name)) return false;
+  let count = 0;
+  let bytes = 32 + jsonBytesUpperBound(typeof name === 'string' ? name : '');
+  // for…in with an own-property test visits exactly Object.keys' keys in the same order, and V8
+  // reads each value through the enumeration cache instead of a megamorphic keyed lookup.
+  for (const key in props) {
+    if (!Object.prototype.hasOwnProperty.call(props, key)) continue;
+    count++;
+    const value = props[key];
+    if (!isUnremarkableString(key)) return false;
+    if (typeof value === 'string') {
+      if (!isUnremarkableString(value)) return false;
+      bytes += jsonBytesUpperBound(key) + jsonBytesUpperBound(value) + 2;
+    } else if (typeof value !== 'object' || value === null) {
+      bytes += jsonBytesUpperBound(key) + 24 + 2;
+    } else {
+      return false;
+    }
+  }
+  return count < LIMITS.maxProperties && bytes <= maxEventBytes;
+}
+
+/**
  * Checks every value of an event's properties against Mixpanel's limits: property count, nesting,
  * list and object sizes, UTF-8, long strings (warnings) and the whole event's size.
  */
@@ -134,13 +162,14 @@ export function checkValueTree(
   warnings: Violation[],
   maxEventBytes: number,
 ): void {
-  // Made only when something may need reporting: a valid flat event allocates nothing here.
-  let walk: Walk | undefined;
   const name = event.event;
+  const props = event.properties as Record<string, unknown>;
+  if (isPlainFlatEvent(name, props, maxEventBytes)) return;
+  // Made only when something may need reporting.
+  let walk: Walk | undefined;
   if (typeof name === 'string' && !isUnremarkableString(name)) {
     checkString(name, 'event', (walk ??= { violations, warnings }));
   }
-  const props = event.properties as Record<string, unknown>;
   const keys = Object.keys(props);
   if (keys.length >= LIMITS.maxProperties) {
     violations.push({
