@@ -85,4 +85,15 @@ describe('UnionFind', () => {
     expect(sets.has(999_999)).toBe(false);
     expect(sets.canonicalOf(1_000_000)).toBe(1_000_000);
   });
+
+  it('keeps the canonical side as the root when the sizes tie', () => {
+    const sets = new UnionFind();
+    for (const id of [0, 1, 2, 3]) sets.add(id);
+    sets.union(0, 1, 1);
+    expect(sets.find(0)).toBe(1);
+    sets.union(2, 3, 2);
+    expect(sets.find(3)).toBe(2);
+    sets.union(0, 2, 0); // 2 and 2: the side of 0, rooted at 1, stays
+    expect([sets.find(2), sets.canonicalOf(3), sets.sizeOf(0)]).toEqual([1, 1, 4]);
+  });
 });

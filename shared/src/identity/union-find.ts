@@ -72,7 +72,9 @@ export class UnionFind {
 
   setFlags(id: number, flags: number): void {
     const at = this.find(id) * STRIDE + FLAGS;
-    this.nodes[at] = (this.nodes[at] as number) | flags;
+    const old = this.nodes[at] as number;
+    // Mostly set already: skipping the write keeps the cache line clean.
+    if ((old & flags) !== flags) this.nodes[at] = old | flags;
   }
 
   /** Joins the sets of `a` and `b`; the joined set keeps `canonicalFrom`'s canonical member. */
@@ -81,11 +83,14 @@ export class UnionFind {
     let rootB = this.find(b);
     if (rootA === rootB) return;
     const nodes = this.nodes;
-    const canonical = nodes[this.find(canonicalFrom) * STRIDE + CANONICAL] as number;
+    const rootC = this.find(canonicalFrom);
+    const canonical = nodes[rootC * STRIDE + CANONICAL] as number;
     const flags = (nodes[rootA * STRIDE + FLAGS] as number) | (nodes[rootB * STRIDE + FLAGS] as number);
-    if ((nodes[rootA * STRIDE + SIZE] as number) < (nodes[rootB * STRIDE + SIZE] as number)) {
-      [rootA, rootB] = [rootB, rootA];
-    }
+    const sizeA = nodes[rootA * STRIDE + SIZE] as number;
+    const sizeB = nodes[rootB * STRIDE + SIZE] as number;
+    // Union by size; on a tie the canonical side stays the root, so later events of the canonical
+    // ID (a user, say) find their root without visiting a second node.
+    if (sizeA < sizeB || (sizeA === sizeB && rootC === rootB)) [rootA, rootB] = [rootB, rootA];
     const at = rootA * STRIDE;
     nodes[rootB * STRIDE + PARENT] = rootA + 1;
     nodes[at + SIZE] = (nodes[at + SIZE] as number) + (nodes[rootB * STRIDE + SIZE] as number);
