@@ -45,6 +45,13 @@ function checkId(field: string, value: unknown, violations: Violation[], allowEm
   }
 }
 
+/** `text.trim() === ''`, without the call when the first character is visible ASCII. */
+function isBlank(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (first > 0x20 && first < 0x7f) return false;
+  return text.trim() === '';
+}
+
 function present(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';
 }
@@ -85,7 +92,8 @@ function checkIdentity(
   if (hasDistinct) checkId('properties.distinct_id', props.distinct_id, violations, true);
 
   if (mode === 'simplified') {
-    if (IDENTITY_EVENTS.has(name)) {
+    // All identity events start with '$': most names skip the set lookup.
+    if (name.charCodeAt(0) === 0x24 && IDENTITY_EVENTS.has(name)) {
       violations.push({ field: 'event', message: SIMPLIFIED_IDENTITY_EVENT_MESSAGE });
     }
     const hasDevice = present(props.$device_id);
@@ -169,7 +177,7 @@ function collectEventProblems(
     return;
   }
   const name = event.event;
-  if (typeof name !== 'string' || name.trim() === '') {
+  if (typeof name !== 'string' || isBlank(name)) {
     violations.push({ field: 'event', message: 'is required: a non-empty event name' });
   }
   const props = event.properties;

@@ -17,6 +17,17 @@ const idLike = fc.oneof(
     return `${edge}${id.toUpperCase()}${edge}`;
   }),
   fc.array(tricky, { maxLength: 12 }).map((chars) => chars.join('')),
+  // Same length and edges as an invalid ID, or lower-casing into one (Kelvin sign K, dotted İ).
+  fc.constantFrom(
+    'u123450',
+    'U12345n',
+    'UNKNOWN',
+    'un\u212Anown',
+    'UN\u212ANOWN',
+    '\u212Anown',
+    'n\u0130l',
+    'A1on',
+  ),
   fc.string({ maxLength: 40 }),
 );
 
@@ -58,6 +69,14 @@ describe('flat properties take a shortcut that reports the same things', () => {
       { mode: 'simplified', nowMs: NOW },
     );
     expect(result.ok ? [] : result.violations).toEqual([{ field, message: expect.stringContaining(words) }]);
+  });
+
+  it('checks a key in a place where a clean key was seen before', () => {
+    const options = { mode: 'simplified' as const, nowMs: NOW };
+    expect(validateEvent({ event: 'A', properties: { ...base, plan: 1 } }, options).ok).toBe(true);
+    const result = validateEvent({ event: 'A', properties: { ...base, ['pl\ud800']: 1 } }, options);
+    expect(result.ok ? [] : result.violations.map((v) => v.field)).toEqual(['properties.pl\ud800']);
+    expect(validateEvent({ event: 'A', properties: { ...base, plan: 1 } }, options).ok).toBe(true);
   });
 
   it('warns from 256 characters on, in values and keys, and accepts surrogate pairs', () => {

@@ -124,6 +124,9 @@ function walkValue(value: unknown, field: string, depth: number, walk: Walk): nu
   return bytes;
 }
 
+const KNOWN_KEYS = 8;
+const cleanKeys: string[] = Array.from({ length: KNOWN_KEYS }, () => '');
+
 /**
  * The usual event in one cheap pass: fewer than `maxProperties` properties, each a short key with a
  * scalar or short string value, nothing to report. True only when checkValueTree's full walk would
@@ -137,9 +140,14 @@ function isPlainFlatEvent(name: unknown, props: Record<string, unknown>, maxEven
   // reads each value through the enumeration cache instead of a megamorphic keyed lookup.
   for (const key in props) {
     if (!Object.prototype.hasOwnProperty.call(props, key)) continue;
-    count++;
     const value = props[key];
-    if (!isUnremarkableString(key)) return false;
+    // Keys repeat from event to event in the same places: comparing with the key last seen clean
+    // there is one pointer comparison for the usual (internalized) key, cheaper than a scan.
+    if (count >= KNOWN_KEYS || key !== cleanKeys[count]) {
+      if (!isUnremarkableString(key)) return false;
+      if (count < KNOWN_KEYS) cleanKeys[count] = key;
+    }
+    count++;
     if (typeof value === 'string') {
       if (!isUnremarkableString(value)) return false;
       bytes += jsonBytesUpperBound(key) + jsonBytesUpperBound(value) + 2;
