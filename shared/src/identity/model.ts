@@ -1,8 +1,9 @@
 import type { IdMergeMode } from '../payload/index.js';
-import { eventViolations, isMixpanelEvent } from '../validation/index.js';
+import { eventViolations, isMixpanelEvent, type Violation } from '../validation/index.js';
 import { DedupSet } from './dedup-set.js';
 import { GrowableInt32 } from './growable.js';
 import { IdTable } from './id-table.js';
+import { RecentClock } from './recent-clock.js';
 import type {
   Cluster,
   FailureReason,
@@ -36,11 +37,14 @@ export abstract class BaseIdentityModel implements IdentityModel {
   private ignored = 0;
   private rejected = 0;
   private readonly validate: boolean;
-  private readonly nowMs: () => number;
+  /** A clock the caller gave: read for every event, exactly as given. */
+  private readonly nowMs: (() => number) | undefined;
+  /** Otherwise the system clock, read about once per thousand events. */
+  private readonly systemClock = new RecentClock();
 
   constructor(options: IdentityModelOptions = {}) {
     this.validate = options.validate ?? true;
-    this.nowMs = options.nowMs ?? Date.now;
+    this.nowMs = options.nowMs;
   }
 
   /**
@@ -65,7 +69,15 @@ export abstract class BaseIdentityModel implements IdentityModel {
 
   ingest(event: unknown): IngestOutcome {
     if (this.validate) {
-      const violations = eventViolations(event, this.mode, this.nowMs());
+      let violations: Violation[] | undefined;
+      if (this.nowMs !== undefined) {
+        violations = eventViolations(event, this.mode, this.nowMs());
+      } else {
+        violations = eventViolations(event, this.mode, this.systemClock.recent());
+        if (violations !== undefined && this.systemClock.refresh()) {
+          violations = eventViolations(event, this.mode, this.systemClock.recent());
+        }
+      }
       if (violations !== undefined) {
         this.rejected++;
         return { status: 'rejected', violations };
