@@ -80,6 +80,16 @@ describe('StringInterner', () => {
     expect(interner.intern(short, 0)).toBe(1);
     expect(interner.find(long, 0)).toBe(0);
     expect(interner.find(`${long.slice(1)}y`, 0)).toBe(-1);
+    expect(interner.key(0)).toBe(long);
+    expect(interner.key(1)).toBe(short);
+  });
+
+  it('rebuilds keys exactly, lone surrogates included, and knows no index it did not give', () => {
+    const interner = new StringInterner();
+    const keys = ['', '\ud800x', 'x\udc00', '😀', `${'é'.repeat(5000)}\ud800`];
+    keys.forEach((key, i) => expect(interner.intern(key, (i % 2) as Kind)).toBe(i));
+    keys.forEach((key, i) => expect(interner.key(i)).toBe(key));
+    for (const index of [-1, keys.length, 0.5, Number.NaN]) expect(interner.key(index)).toBeUndefined();
   });
 
   it('find never creates an entry', () => {

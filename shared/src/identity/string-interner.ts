@@ -1,5 +1,7 @@
 /** Int32 words per slot. */
 const SLOT = 3;
+/** Code units passed to one String.fromCharCode call when rebuilding a key. */
+const KEY_PIECE = 4096;
 
 /**
  * Interns strings to dense indexes (0, 1, 2, …) in an open-addressing table, with two separate
@@ -9,14 +11,20 @@ const SLOT = 3;
  * (bucket, entry chain, key) and a fresh key string has its hash computed by V8 anyway. Here a
  * slot is three adjacent Int32 words, [tag, entry, where], so one probe reads one cache line. When
  * the 32-bit tags agree, the key is confirmed against a copy of its characters in `chars` (length
- * first, then the code units) at `where`: one more cache miss, where reading the kept string would
+ * first, then the code units) at `where`: one more cache miss, where reading a kept string would
  * cost two (the array of strings, then the string).
+ *
+ * The key strings themselves are not kept: `key()` rebuilds one from `chars`. Millions of kept
+ * strings would be copied by the young-generation GC and marked by every full GC.
  */
 export class StringInterner {
   /** Words per slot: the key's tag (0 = empty slot), `index * 2 + kind`, the key's place in `chars`. */
   private slots: Int32Array;
   private mask: number;
-  private readonly keys: string[] = [];
+  private count = 0;
+  /** Per index: where its characters start in `chars`. */
+  private wheres: Int32Array;
+  /** Per index: its namespace. */
   private kinds: Uint8Array;
   /** Every key once, in order: its length (low, then high 16 bits), then its UTF-16 code units. */
   private chars: Uint16Array;
@@ -26,12 +34,13 @@ export class StringInterner {
     const capacity = powerOfTwoAtLeast(Math.max(initialCapacity, 4));
     this.slots = new Int32Array(capacity * SLOT);
     this.mask = capacity - 1;
+    this.wheres = new Int32Array(1024);
     this.kinds = new Uint8Array(1024);
     this.chars = new Uint16Array(capacity * 8);
   }
 
   get size(): number {
-    return this.keys.length;
+    return this.count;
   }
 
   /** The index of `key` in namespace `kind`, or -1 when it was never interned (creates nothing). */
@@ -68,15 +77,19 @@ export class StringInterner {
       }
       slot = (slot + 1) & mask;
     }
-    const index = this.keys.length;
-    this.keys.push(key);
-    if (index >= this.kinds.length) this.kinds = grownCopy(this.kinds, index);
+    const index = this.count++;
+    if (index >= this.kinds.length) {
+      this.kinds = grownCopy(this.kinds, new Uint8Array(this.kinds.length * 2));
+      this.wheres = grownCopy(this.wheres, new Int32Array(this.wheres.length * 2));
+    }
+    const where = this.copyChars(key);
     this.kinds[index] = kind;
+    this.wheres[index] = where;
     slots[slot * SLOT] = tag;
     slots[slot * SLOT + 1] = index * 2 + kind;
-    slots[slot * SLOT + 2] = this.copyChars(key);
-    // Grow at load factor 0.5: linear probing stays short, and 8 bytes a slot keeps it small.
-    if (this.keys.length * 2 > mask) this.grow();
+    slots[slot * SLOT + 2] = where;
+    // Grow at load factor 0.5: linear probing stays short.
+    if (this.count * 2 > mask) this.grow();
     return index;
   }
 
@@ -107,9 +120,20 @@ export class StringInterner {
     return where;
   }
 
-  /** The text interned as `index`. */
+  /** The text interned as `index` (a new string, rebuilt from the kept characters). */
   key(index: number): string | undefined {
-    return this.keys[index];
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) return undefined;
+    const where = this.wheres[index] as number;
+    const chars = this.chars;
+    const start = where + 2;
+    const end = start + ((chars[where] as number) | ((chars[where + 1] as number) << 16));
+    // fromCharCode copies code units as they are (a lone surrogate stays one); in pieces, since
+    // every unit is passed as an argument.
+    let text = '';
+    for (let from = start; from < end; from += KEY_PIECE) {
+      text += String.fromCharCode(...chars.subarray(from, Math.min(end, from + KEY_PIECE)));
+    }
+    return text;
   }
 
   /** The namespace `index` was interned in. */
@@ -160,10 +184,8 @@ function powerOfTwoAtLeast(n: number): number {
   return capacity;
 }
 
-function grownCopy(data: Uint8Array, index: number): Uint8Array {
-  let capacity = data.length * 2;
-  while (capacity <= index) capacity *= 2;
-  const grown = new Uint8Array(capacity);
-  grown.set(data);
-  return grown;
+/** Copies `data` into the larger `into`. */
+function grownCopy<T extends Uint8Array | Int32Array>(data: T, into: T): T {
+  into.set(data);
+  return into;
 }
