@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { StringInterner, tagOf, type Kind } from './string-interner.js';
 
 /** Two different strings of the same length whose 32-bit tags are equal (a birthday search). */
-function tagCollision(kind: Kind): [string, string] {
+function tagCollision(kind: Kind, prefix: string): [string, string] {
   const seen = new Map<number, string>();
   for (let i = 0; ; i++) {
-    const key = `k${1_000_000 + i}`;
+    const key = `${prefix}${1_000_000 + i}`;
     const tag = tagOf(key, kind);
     const other = seen.get(tag);
     if (other !== undefined) return [other, key];
@@ -55,9 +55,14 @@ describe('StringInterner', () => {
     expect([interner.kind(0), interner.kind(1)]).toEqual([0, 1]);
   });
 
-  it('tells apart different strings whose tags are equal', () => {
+  // Short Latin-1 keys are kept in the slot, longer or wider ones beside the table: both ways.
+  it.each([
+    ['short keys', 'k'],
+    ['long keys', 'a-key-longer-than-sixteen-'],
+    ['keys beyond Latin-1', 'ĸ'],
+  ])('tells apart different %s whose tags are equal', (_label, prefix) => {
     for (const kind of [0, 1] as const) {
-      const [first, second] = tagCollision(kind);
+      const [first, second] = tagCollision(kind, prefix);
       expect(tagOf(first, kind)).toBe(tagOf(second, kind));
       const interner = new StringInterner();
       const firstIndex = interner.intern(first, kind);
@@ -90,6 +95,31 @@ describe('StringInterner', () => {
     keys.forEach((key, i) => expect(interner.intern(key, (i % 2) as Kind)).toBe(i));
     keys.forEach((key, i) => expect(interner.key(i)).toBe(key));
     for (const index of [-1, keys.length, 0.5, Number.NaN]) expect(interner.key(index)).toBeUndefined();
+  });
+
+  it('compares keys at the edge of fitting in the slot', () => {
+    const interner = new StringInterner(4);
+    const keys = [
+      'x'.repeat(16),
+      'x'.repeat(17),
+      'x'.repeat(15),
+      `${'x'.repeat(15)}é`,
+      `${'x'.repeat(15)}ÿ`,
+      `${'x'.repeat(15)}Ā`, // U+0100: not a byte
+      `${'x'.repeat(15)}\u00ff\u0000`,
+      'é',
+      '\u0000',
+      '',
+    ];
+    keys.forEach((key, i) => expect(interner.intern(key, 0)).toBe(i));
+    keys.forEach((key, i) => {
+      expect(interner.find(key, 0)).toBe(i);
+      expect(interner.key(i)).toBe(key);
+    });
+    // Same bytes once the high bits of a character are dropped: must not match.
+    expect(interner.find(`${'x'.repeat(15)}\u01e9`, 0)).toBe(-1); // é is U+00E9
+    expect(interner.find('\u0100', 0)).toBe(-1);
+    expect(interner.size).toBe(keys.length);
   });
 
   it('find never creates an entry', () => {

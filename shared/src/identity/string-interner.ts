@@ -1,5 +1,7 @@
-/** Int32 words per slot. */
-const SLOT = 3;
+/** Int32 words per slot: tag, entry, where, header, then INLINE_BYTES of characters. */
+const SLOT = 8;
+/** A key of at most this many characters, all below U+0100, is kept in its slot as bytes. */
+const INLINE_BYTES = 16;
 /** Code units passed to one String.fromCharCode call when rebuilding a key. */
 const KEY_PIECE = 4096;
 
@@ -9,16 +11,19 @@ const KEY_PIECE = 4096;
  *
  * Why not a Map<string, number>: with millions of IDs a Map lookup costs several cache misses
  * (bucket, entry chain, key) and a fresh key string has its hash computed by V8 anyway. Here a
- * slot is three adjacent Int32 words, [tag, entry, where], so one probe reads one cache line. When
- * the 32-bit tags agree, the key is confirmed against a copy of its characters in `chars` (length
- * first, then the code units) at `where`: one more cache miss, where reading a kept string would
- * cost two (the array of strings, then the string).
+ * slot is 32 adjacent bytes, so one probe reads one cache line. When the 32-bit tags agree, the key
+ * is confirmed against its characters: a short Latin-1 key (most IDs: `12345`, `user-42`) is kept
+ * in the slot itself, any other against the copy in `chars` at `where` (one more cache miss; the
+ * kept string would cost two, the array of strings and then the string).
  *
  * The key strings themselves are not kept: `key()` rebuilds one from `chars`. Millions of kept
  * strings would be copied by the young-generation GC and marked by every full GC.
  */
 export class StringInterner {
-  /** Words per slot: the key's tag (0 = empty slot), `index * 2 + kind`, the key's place in `chars`. */
+  /**
+   * Per slot: the key's tag (0 = empty slot), `index * 2 + kind`, the key's place in `chars`,
+   * `length * 2 + 1` when the key's characters follow as bytes (else `length * 2`), the bytes.
+   */
   private slots: Int32Array;
   private mask: number;
   private count = 0;
@@ -55,7 +60,7 @@ export class StringInterner {
       if (slotTag === 0) return -1;
       if (slotTag === tag) {
         const entry = slots[at + 1] as number;
-        if ((entry & 1) === kind && this.holds(slots[at + 2] as number, key)) return entry >>> 1;
+        if ((entry & 1) === kind && this.slotHolds(at, key)) return entry >>> 1;
       }
       slot = (slot + 1) & mask;
     }
@@ -73,7 +78,7 @@ export class StringInterner {
       if (slotTag === 0) break;
       if (slotTag === tag) {
         const entry = slots[at + 1] as number;
-        if ((entry & 1) === kind && this.holds(slots[at + 2] as number, key)) return entry >>> 1;
+        if ((entry & 1) === kind && this.slotHolds(at, key)) return entry >>> 1;
       }
       slot = (slot + 1) & mask;
     }
@@ -85,12 +90,40 @@ export class StringInterner {
     const where = this.copyChars(key);
     this.kinds[index] = kind;
     this.wheres[index] = where;
-    slots[slot * SLOT] = tag;
-    slots[slot * SLOT + 1] = index * 2 + kind;
-    slots[slot * SLOT + 2] = where;
+    this.fillSlot(slot * SLOT, tag, index * 2 + kind, where, key);
     // Grow at load factor 0.5: linear probing stays short.
     if (this.count * 2 > mask) this.grow();
     return index;
+  }
+
+  private fillSlot(at: number, tag: number, entry: number, where: number, key: string): void {
+    const slots = this.slots;
+    slots[at] = tag;
+    slots[at + 1] = entry;
+    slots[at + 2] = where;
+    const length = key.length;
+    let inline = length <= INLINE_BYTES;
+    for (let i = 0; inline && i < length; i++) inline = key.charCodeAt(i) < 0x100;
+    slots[at + 3] = length * 2 + (inline ? 1 : 0);
+    if (!inline) return;
+    for (let i = 0; i < length; i++) {
+      const word = at + 4 + (i >>> 2);
+      slots[word] = (slots[word] as number) | (key.charCodeAt(i) << ((i & 3) * 8));
+    }
+  }
+
+  /** True when the key of the slot at `at` is `key`. */
+  private slotHolds(at: number, key: string): boolean {
+    const slots = this.slots;
+    const header = slots[at + 3] as number;
+    const length = key.length;
+    if (header >>> 1 !== length) return false;
+    if ((header & 1) === 0) return this.holds(slots[at + 2] as number, key);
+    for (let i = 0; i < length; i++) {
+      const byte = ((slots[at + 4 + (i >>> 2)] as number) >>> ((i & 3) * 8)) & 0xff;
+      if (byte !== key.charCodeAt(i)) return false; // a character from U+0100 up never matches
+    }
+    return true;
   }
 
   /** True when the characters kept at `where` are those of `key`. */
@@ -152,9 +185,7 @@ export class StringInterner {
       if (tag === 0) continue;
       let slot = tag & mask;
       while (slots[slot * SLOT] !== 0) slot = (slot + 1) & mask;
-      slots[slot * SLOT] = tag;
-      slots[slot * SLOT + 1] = old[i + 1] as number;
-      slots[slot * SLOT + 2] = old[i + 2] as number;
+      for (let word = 0; word < SLOT; word++) slots[slot * SLOT + word] = old[i + word] as number;
     }
     this.slots = slots;
     this.mask = mask;
