@@ -8,6 +8,9 @@ import { Hash64Set } from './hash64-set.js';
  */
 export class DedupSet {
   private readonly table: Hash64Set;
+  private lastEvent: string | undefined;
+  private lastEventH1 = 0;
+  private lastEventH2 = 0;
 
   constructor(initialCapacity = 1 << 12) {
     this.table = new Hash64Set(initialCapacity);
@@ -19,9 +22,17 @@ export class DedupSet {
 
   /** Adds the key; false when it was already there (a duplicate). */
   add(event: string, distinctId: number, time: number, insertId: string): boolean {
-    h1 = 0x811c9dc5;
-    h2 = 0x9747b28c;
-    mixString(event);
+    // Event names repeat from one event to the next: the hash of the last one is kept.
+    if (event !== this.lastEvent) {
+      h1 = 0x811c9dc5;
+      h2 = 0x9747b28c;
+      mixString(event);
+      this.lastEvent = event;
+      this.lastEventH1 = h1;
+      this.lastEventH2 = h2;
+    }
+    h1 = this.lastEventH1;
+    h2 = this.lastEventH2;
     mixNumber(distinctId);
     mixNumber(time);
     mixString(insertId);

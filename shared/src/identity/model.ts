@@ -1,8 +1,9 @@
 import type { IdMergeMode } from '../payload/index.js';
-import { isMixpanelEvent, validateEvent } from '../validation/index.js';
+import { eventViolations, isMixpanelEvent, type Violation } from '../validation/index.js';
 import { DedupSet } from './dedup-set.js';
 import { GrowableInt32 } from './growable.js';
 import { IdTable } from './id-table.js';
+import { RecentClock } from './recent-clock.js';
 import type {
   Cluster,
   FailureReason,
@@ -17,6 +18,9 @@ import { UnionFind } from './union-find.js';
 export interface IdentityStep {
   failureReason?: FailureReason;
 }
+
+/** The step of nearly every event, shared so that the hot path allocates no step object. */
+export const NO_FAILURE: IdentityStep = Object.freeze({});
 
 /**
  * The ingestion flow both APIs share: validate, drop `$ignore`, find where the event is stored,
@@ -33,14 +37,26 @@ export abstract class BaseIdentityModel implements IdentityModel {
   private ignored = 0;
   private rejected = 0;
   private readonly validate: boolean;
-  private readonly nowMs: () => number;
+  /** A clock the caller gave: read for every event, exactly as given. */
+  private readonly nowMs: (() => number) | undefined;
+  /** Otherwise the system clock, read about once per thousand events. */
+  private readonly systemClock = new RecentClock();
 
   constructor(options: IdentityModelOptions = {}) {
     this.validate = options.validate ?? true;
-    this.nowMs = options.nowMs ?? Date.now;
+    this.nowMs = options.nowMs;
   }
 
-  /** The interned ID the event is stored under when it arrives (may be '' for an empty distinct_id). */
+  /**
+   * Set by every storageIndex call: the name of the ID it returned, built from the event's own
+   * strings. Reading the name back from the table instead would cost cache misses on every event.
+   */
+  protected storedName = '';
+
+  /**
+   * The interned ID the event is stored under when it arrives (may be '' for an empty distinct_id);
+   * also sets `storedName`.
+   */
   protected abstract storageIndex(name: string, props: Record<string, unknown>): number;
 
   /** Applies the API's identity rules for an accepted, stored, non-duplicate event. */
@@ -53,10 +69,18 @@ export abstract class BaseIdentityModel implements IdentityModel {
 
   ingest(event: unknown): IngestOutcome {
     if (this.validate) {
-      const result = validateEvent(event, { mode: this.mode, nowMs: this.nowMs() });
-      if (!result.ok) {
+      let violations: Violation[] | undefined;
+      if (this.nowMs !== undefined) {
+        violations = eventViolations(event, this.mode, this.nowMs());
+      } else {
+        violations = eventViolations(event, this.mode, this.systemClock.recent());
+        if (violations !== undefined && this.systemClock.refresh()) {
+          violations = eventViolations(event, this.mode, this.systemClock.recent());
+        }
+      }
+      if (violations !== undefined) {
         this.rejected++;
-        return { status: 'rejected', violations: result.violations };
+        return { status: 'rejected', violations };
       }
     }
     if (!isMixpanelEvent(event)) {
@@ -75,7 +99,7 @@ export abstract class BaseIdentityModel implements IdentityModel {
       return { status: 'ignored' };
     }
     const storedIndex = this.storageIndex(event.event, props);
-    const storedId = this.ids.name(storedIndex);
+    const storedId = this.storedName;
     const time = typeof props.time === 'number' ? props.time : Number.NaN;
     const insertId = typeof props.$insert_id === 'string' ? props.$insert_id : '';
     if (!this.dedup.add(event.event, storedIndex, time, insertId)) {

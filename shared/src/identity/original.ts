@@ -1,5 +1,5 @@
 import { isUuidV4 } from '../validation/index.js';
-import { BaseIdentityModel, type IdentityStep } from './model.js';
+import { BaseIdentityModel, NO_FAILURE, type IdentityStep } from './model.js';
 import type { FailureReason } from './types.js';
 
 /** Per-ID marks (not per cluster): the ID was merged as `$anon_id`, or used as an alias. */
@@ -22,7 +22,8 @@ export class OriginalIdentityModel extends BaseIdentityModel {
   private readonly marks = new Map<number, number>();
 
   protected storageIndex(name: string, props: Record<string, unknown>): number {
-    return this.ids.intern(this.storageId(name, props));
+    this.storedName = this.storageId(name, props);
+    return this.ids.intern(this.storedName);
   }
 
   private storageId(name: string, props: Record<string, unknown>): string {
@@ -44,7 +45,7 @@ export class OriginalIdentityModel extends BaseIdentityModel {
         return this.merge(text(ids[0]), text(ids[1]));
       }
       default:
-        return {};
+        return NO_FAILURE;
     }
   }
 
@@ -94,7 +95,7 @@ export class OriginalIdentityModel extends BaseIdentityModel {
     this.sets.add(a);
     this.sets.add(b);
     this.sets.union(a, b, a);
-    return {};
+    return NO_FAILURE;
   }
 
   private hasMark(index: number, mark: number): boolean {

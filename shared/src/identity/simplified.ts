@@ -1,5 +1,5 @@
 import { DEVICE_PREFIX } from './device-prefix.js';
-import { BaseIdentityModel, type IdentityStep } from './model.js';
+import { BaseIdentityModel, NO_FAILURE, type IdentityStep } from './model.js';
 
 export { DEVICE_PREFIX };
 
@@ -20,10 +20,18 @@ export class SimplifiedIdentityModel extends BaseIdentityModel {
 
   protected storageIndex(_name: string, props: Record<string, unknown>): number {
     const user = nonEmptyString(props.$user_id);
-    if (user !== undefined) return this.ids.intern(user);
+    if (user !== undefined) {
+      this.storedName = user;
+      return this.ids.intern(user);
+    }
     const device = nonEmptyString(props.$device_id);
-    if (device !== undefined) return this.ids.internDevice(device);
-    return this.ids.intern(typeof props.distinct_id === 'string' ? props.distinct_id : '');
+    if (device !== undefined) {
+      this.storedName = DEVICE_PREFIX + device;
+      return this.ids.internDevice(device);
+    }
+    const sent = typeof props.distinct_id === 'string' ? props.distinct_id : '';
+    this.storedName = sent;
+    return this.ids.intern(sent);
   }
 
   protected applyIdentity(
@@ -32,27 +40,27 @@ export class SimplifiedIdentityModel extends BaseIdentityModel {
     storedId: string,
     storedIndex: number,
   ): IdentityStep {
-    if (storedId === '') return {};
+    if (storedId === '') return NO_FAILURE;
     const user = nonEmptyString(props.$user_id);
     const device = nonEmptyString(props.$device_id);
     if (user === undefined) {
       // Stored under a device, or under a distinct_id: `$device:…` names a device, anything else a user.
       if (device === undefined && !storedId.startsWith(DEVICE_PREFIX))
         this.sets.setFlags(storedIndex, HAS_USER);
-      return {};
+      return NO_FAILURE;
     }
     // Stored under the user: storedIndex is the user's.
     const userIndex = storedIndex;
     this.sets.setFlags(userIndex, HAS_USER);
-    if (device === undefined) return {};
+    if (device === undefined) return NO_FAILURE;
 
     const deviceIndex = this.ids.internDevice(device);
     this.sets.add(deviceIndex);
-    if (this.sets.find(deviceIndex) === this.sets.find(userIndex)) return {};
+    if (this.sets.find(deviceIndex) === this.sets.find(userIndex)) return NO_FAILURE;
     if ((this.sets.flags(deviceIndex) & HAS_USER) !== 0) {
       return { failureReason: 'errAnonDistinctIdAssignedAlready' };
     }
     this.sets.union(deviceIndex, userIndex, userIndex);
-    return {};
+    return NO_FAILURE;
   }
 }

@@ -45,6 +45,13 @@ function checkId(field: string, value: unknown, violations: Violation[], allowEm
   }
 }
 
+/** `text.trim() === ''`, without the call when the first character is visible ASCII. */
+function isBlank(text: string): boolean {
+  const first = text.charCodeAt(0);
+  if (first > 0x20 && first < 0x7f) return false;
+  return text.trim() === '';
+}
+
 function present(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';
 }
@@ -85,7 +92,8 @@ function checkIdentity(
   if (hasDistinct) checkId('properties.distinct_id', props.distinct_id, violations, true);
 
   if (mode === 'simplified') {
-    if (IDENTITY_EVENTS.has(name)) {
+    // All identity events start with '$': most names skip the set lookup.
+    if (name.charCodeAt(0) === 0x24 && IDENTITY_EVENTS.has(name)) {
       violations.push({ field: 'event', message: SIMPLIFIED_IDENTITY_EVENT_MESSAGE });
     }
     const hasDevice = present(props.$device_id);
@@ -135,14 +143,41 @@ function checkIdentity(
  */
 export function validateEvent(event: unknown, options: ValidationOptions): EventValidation {
   const violations: Violation[] = [];
+  const warnings: Violation[] = [];
+  collectEventProblems(event, options.mode, options.nowMs ?? Date.now(), violations, warnings);
+  return violations.length > 0 ? { ok: false, violations } : { ok: true, warnings };
+}
+
+// Reused by eventViolations, which runs once per event on the identity model's hot path.
+const scratchViolations: Violation[] = [];
+const scratchWarnings: Violation[] = [];
+
+/**
+ * The violations validateEvent would report (same fields, messages and order), or undefined for a
+ * valid event. For callers that need only the verdict: a valid event allocates nothing.
+ */
+export function eventViolations(event: unknown, mode: IdMergeMode, nowMs: number): Violation[] | undefined {
+  // Emptied before use, not after: a throw (e.g. a BigInt time) must not leak into the next call.
+  // (Checked first: setting an array's length is a builtin call even when it changes nothing.)
+  if (scratchViolations.length !== 0) scratchViolations.length = 0;
+  if (scratchWarnings.length !== 0) scratchWarnings.length = 0;
+  collectEventProblems(event, mode, nowMs, scratchViolations, scratchWarnings);
+  return scratchViolations.length > 0 ? scratchViolations.splice(0) : undefined;
+}
+
+function collectEventProblems(
+  event: unknown,
+  mode: IdMergeMode,
+  nowMs: number,
+  violations: Violation[],
+  warnings: Violation[],
+): void {
   if (!isObject(event)) {
-    return {
-      ok: false,
-      violations: [{ field: '', message: 'an event must be a JSON object {event, properties}' }],
-    };
+    violations.push({ field: '', message: 'an event must be a JSON object {event, properties}' });
+    return;
   }
   const name = event.event;
-  if (typeof name !== 'string' || name.trim() === '') {
+  if (typeof name !== 'string' || isBlank(name)) {
     violations.push({ field: 'event', message: 'is required: a non-empty event name' });
   }
   const props = event.properties;
@@ -151,10 +186,10 @@ export function validateEvent(event: unknown, options: ValidationOptions): Event
       field: 'properties',
       message: 'is required: an object with time, $insert_id and an identity',
     });
-    return { ok: false, violations };
+    return;
   }
 
-  checkTime(props, options.nowMs ?? Date.now(), violations);
+  checkTime(props, nowMs, violations);
 
   const insertId = props.$insert_id;
   if (insertId === undefined || insertId === null || insertId === '') {
@@ -169,9 +204,7 @@ export function validateEvent(event: unknown, options: ValidationOptions): Event
     });
   }
 
-  checkIdentity(typeof name === 'string' ? name : '', props, options.mode, violations);
+  checkIdentity(typeof name === 'string' ? name : '', props, mode, violations);
 
-  const warnings: Violation[] = [];
   checkValueTree(event, violations, warnings, LIMITS.maxEventBytes);
-  return violations.length > 0 ? { ok: false, violations } : { ok: true, warnings };
 }

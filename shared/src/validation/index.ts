@@ -2,6 +2,7 @@ export { INVALID_IDS, isInvalidId, isUuidV4, isValidInsertId } from './ids.js';
 export { LIMITS, EARLIEST_EVENT_MS, MAX_FUTURE_MS } from './limits.js';
 export {
   validateEvent,
+  eventViolations,
   eventTimeMs,
   isMixpanelEvent,
   IDENTITY_EVENTS,

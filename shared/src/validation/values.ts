@@ -26,6 +26,22 @@ export function hasLoneSurrogate(text: string): boolean {
   return false;
 }
 
+/** Strings up to this length are scanned by a loop; longer ones by the regex's native scan. */
+const SHORT_STRING = 32;
+
+/**
+ * True when `checkString` would report nothing for `text` (no surrogate at all, not too long), so
+ * the common case needs neither a regex call nor a field name. Anything else goes the full way.
+ */
+export function isUnremarkableString(text: string): boolean {
+  if (text.length > LIMITS.maxStringLength) return false;
+  if (text.length > SHORT_STRING) return !SURROGATE.test(text);
+  for (let i = 0; i < text.length; i++) {
+    if ((text.charCodeAt(i) & 0xf800) === 0xd800) return false; // any surrogate, paired or not
+  }
+  return true;
+}
+
 /** Worst case UTF-8 bytes a string takes inside JSON (escapes included), cheap to compute. */
 function jsonBytesUpperBound(text: string): number {
   return text.length * 6 + 2;
@@ -41,6 +57,7 @@ interface Walk {
 }
 
 function checkString(text: string, field: string, walk: Walk): void {
+  if (isUnremarkableString(text)) return;
   if (hasLoneSurrogate(text)) {
     walk.violations.push({
       field,
@@ -107,6 +124,42 @@ function walkValue(value: unknown, field: string, depth: number, walk: Walk): nu
   return bytes;
 }
 
+const KNOWN_KEYS = 8;
+const cleanKeys: string[] = Array.from({ length: KNOWN_KEYS }, () => '');
+
+/**
+ * The usual event in one cheap pass: fewer than `maxProperties` properties, each a short key with a
+ * scalar or short string value, nothing to report. True only when checkValueTree's full walk would
+ * report nothing; anything else (or any doubt) returns false and the full walk runs.
+ */
+function isPlainFlatEvent(name: unknown, props: Record<string, unknown>, maxEventBytes: number): boolean {
+  if (typeof name === 'string' && !isUnremarkableString(name)) return false;
+  let count = 0;
+  let bytes = 32 + jsonBytesUpperBound(typeof name === 'string' ? name : '');
+  // for…in with an own-property test visits exactly Object.keys' keys in the same order, and V8
+  // reads each value through the enumeration cache instead of a megamorphic keyed lookup.
+  for (const key in props) {
+    if (!Object.prototype.hasOwnProperty.call(props, key)) continue;
+    const value = props[key];
+    // Keys repeat from event to event in the same places: comparing with the key last seen clean
+    // there is one pointer comparison for the usual (internalized) key, cheaper than a scan.
+    if (count >= KNOWN_KEYS || key !== cleanKeys[count]) {
+      if (!isUnremarkableString(key)) return false;
+      if (count < KNOWN_KEYS) cleanKeys[count] = key;
+    }
+    count++;
+    if (typeof value === 'string') {
+      if (!isUnremarkableString(value)) return false;
+      bytes += jsonBytesUpperBound(key) + jsonBytesUpperBound(value) + 2;
+    } else if (typeof value !== 'object' || value === null) {
+      bytes += jsonBytesUpperBound(key) + 24 + 2;
+    } else {
+      return false;
+    }
+  }
+  return count < LIMITS.maxProperties && bytes <= maxEventBytes;
+}
+
 /**
  * Checks every value of an event's properties against Mixpanel's limits: property count, nesting,
  * list and object sizes, UTF-8, long strings (warnings) and the whole event's size.
@@ -117,9 +170,14 @@ export function checkValueTree(
   warnings: Violation[],
   maxEventBytes: number,
 ): void {
-  const walk: Walk = { violations, warnings };
-  if (typeof event.event === 'string') checkString(event.event, 'event', walk);
+  const name = event.event;
   const props = event.properties as Record<string, unknown>;
+  if (isPlainFlatEvent(name, props, maxEventBytes)) return;
+  // Made only when something may need reporting.
+  let walk: Walk | undefined;
+  if (typeof name === 'string' && !isUnremarkableString(name)) {
+    checkString(name, 'event', (walk ??= { violations, warnings }));
+  }
   const keys = Object.keys(props);
   if (keys.length >= LIMITS.maxProperties) {
     violations.push({
@@ -127,11 +185,26 @@ export function checkValueTree(
       message: `has ${keys.length} properties; Mixpanel accepts fewer than ${LIMITS.maxProperties}: drop or combine some`,
     });
   }
-  let bytes = 32 + jsonBytesUpperBound(typeof event.event === 'string' ? event.event : '');
+  let bytes = 32 + jsonBytesUpperBound(typeof name === 'string' ? name : '');
   for (const key of keys) {
+    const value = props[key];
+    // Fast path, the usual flat property: a short key and a scalar value with nothing to report.
+    // It adds the same bytes as walkValue and skips building the field name.
+    if (isUnremarkableString(key)) {
+      if (typeof value === 'string') {
+        if (isUnremarkableString(value)) {
+          bytes += jsonBytesUpperBound(key) + jsonBytesUpperBound(value) + 2;
+          continue;
+        }
+      } else if (typeof value !== 'object' || value === null) {
+        bytes += jsonBytesUpperBound(key) + 24 + 2;
+        continue;
+      }
+    }
     const field = `properties.${key}`;
+    walk ??= { violations, warnings };
     checkString(key, field, walk);
-    bytes += jsonBytesUpperBound(key) + walkValue(props[key], field, 1, walk) + 2;
+    bytes += jsonBytesUpperBound(key) + walkValue(value, field, 1, walk) + 2;
   }
   if (bytes > maxEventBytes) {
     const exact = exactJsonBytes(event);
