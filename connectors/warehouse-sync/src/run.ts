@@ -33,6 +33,8 @@ export interface RunReport {
   rowsPerSecond: number;
 }
 
+const DELIVERY_HEAP_GROWTH_BYTES = 16 * 1024 * 1024;
+
 /** Pages of `source` mapped for sending: mapped by the source itself, or here, as they are read. */
 async function* mappedPages(
   definition: SyncDefinition,
@@ -131,7 +133,10 @@ export async function runSync(
   };
   // Records wait in batches for delivery long enough to reach V8's old space, which it lets grow
   // lazily by a hundred megabytes or more; collecting on growth keeps this thread's heap small.
-  const collectGarbage = collectionOnHeapGrowth();
+  // Little is alive here, so a full collection is quick: a 16 MB margin measured ~15 MB less peak
+  // memory than 32 MB for ~5% of the speed (the reading thread keeps the default margin: it gains
+  // no memory from a smaller one and loses speed).
+  const collectGarbage = collectionOnHeapGrowth(DELIVERY_HEAP_GROWTH_BYTES);
   try {
     for await (const page of mappedPages(definition, source, read)) {
       if (checkpointFailure !== undefined) throw checkpointFailure.error;
