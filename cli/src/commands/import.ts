@@ -13,9 +13,19 @@ import {
   type IdMergeMode,
   type MappingResult,
 } from '@idmerge/shared';
+import { collectionOnHeapGrowth } from '@idmerge/shared/memory';
 import { wholeNumber } from '../options.js';
 import { FORMATS, readRecordBatches, type RecordFormat } from '../input/records.js';
 import { progressLine } from '../render/progress.js';
+
+/**
+ * Records wait in batches for delivery long enough to reach V8's old space, which V8 lets grow by a
+ * hundred megabytes before it collects. A full collection whenever the heap grew by this much
+ * keeps the importer's peak memory near 90 MB instead of ~155 MB, at a cost of about a third of its
+ * speed (1M events here: ~120k instead of ~175k events/s; a 16 MB margin gives ~105 MB at ~145k;
+ * below 8 MB memory hardly falls, as V8's young generation is then most of the heap).
+ */
+const IMPORT_HEAP_GROWTH_BYTES = 8 * 1024 * 1024;
 
 interface ImportOptions {
   format?: RecordFormat;
@@ -142,12 +152,14 @@ export function register(program: Command): void {
         speed: 0,
       });
       const started = Date.now();
+      const collectGarbage = collectionOnHeapGrowth(IMPORT_HEAP_GROWTH_BYTES);
       let index = 0;
       let report: DeliveryReport | undefined;
       let fatal: string | undefined;
       try {
         for (const file of files) {
           for await (const batch of readRecordBatches(file, options.format)) {
+            collectGarbage();
             for (let i = 0; i < batch.records.length; i++) {
               const record = batch.records[i];
               const mapped = flatRowToEvent(record, {
