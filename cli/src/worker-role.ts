@@ -13,9 +13,11 @@ export async function serveWorkerRole(data: unknown): Promise<void> {
 }
 
 /**
- * The file this program was started from (the launcher, or the TypeScript entry under tsx): a
- * worker thread starts it again in a worker role. Undefined where there is none to start.
+ * The file this program was started from (its launcher, or the compiled entry): a worker thread
+ * starts it again in a worker role. Undefined when it runs from TypeScript sources (under tsx), as
+ * tsx's loader does not reach worker threads on Node 20; the work then stays in this thread.
  */
-export function programFile(): string | undefined {
-  return process.argv[1];
+export function programFile(argv: readonly string[] = process.argv): string | undefined {
+  const file = argv[1];
+  return file !== undefined && /\.[cm]?js$/.test(file) ? file : undefined;
 }
