@@ -50,38 +50,16 @@ export class StringInterner {
 
   /** The index of `key` in namespace `kind`, or -1 when it was never interned (creates nothing). */
   find(key: string, kind: Kind): number {
-    const tag = tagOf(key, kind);
-    const slots = this.slots;
-    const mask = this.mask;
-    let slot = tag & mask;
-    for (;;) {
-      const at = slot * SLOT;
-      const slotTag = slots[at] as number;
-      if (slotTag === 0) return -1;
-      if (slotTag === tag) {
-        const entry = slots[at + 1] as number;
-        if ((entry & 1) === kind && this.slotHolds(at, key)) return entry >>> 1;
-      }
-      slot = (slot + 1) & mask;
-    }
+    const found = this.probe(key, kind, tagOf(key, kind));
+    return found >= 0 ? found : -1;
   }
 
   /** The index of `key` in namespace `kind`, created when new. */
   intern(key: string, kind: Kind): number {
     const tag = tagOf(key, kind);
-    const slots = this.slots;
-    const mask = this.mask;
-    let slot = tag & mask;
-    for (;;) {
-      const at = slot * SLOT;
-      const slotTag = slots[at] as number;
-      if (slotTag === 0) break;
-      if (slotTag === tag) {
-        const entry = slots[at + 1] as number;
-        if ((entry & 1) === kind && this.slotHolds(at, key)) return entry >>> 1;
-      }
-      slot = (slot + 1) & mask;
-    }
+    const found = this.probe(key, kind, tag);
+    if (found >= 0) return found;
+    const slot = -1 - found;
     const index = this.count++;
     if (index >= this.kinds.length) {
       this.kinds = grownCopy(this.kinds, new Uint8Array(this.kinds.length * 2));
@@ -92,8 +70,25 @@ export class StringInterner {
     this.wheres[index] = where;
     this.fillSlot(slot * SLOT, tag, index * 2 + kind, where, key);
     // Grow at load factor 0.5: linear probing stays short.
-    if (this.count * 2 > mask) this.grow();
+    if (this.count * 2 > this.mask) this.grow();
     return index;
+  }
+
+  /** Linear probing for `key`: its index when interned, else -1 − the free slot where it would go. */
+  private probe(key: string, kind: Kind, tag: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    let slot = tag & mask;
+    for (;;) {
+      const at = slot * SLOT;
+      const slotTag = slots[at] as number;
+      if (slotTag === 0) return -1 - slot;
+      if (slotTag === tag) {
+        const entry = slots[at + 1] as number;
+        if ((entry & 1) === kind && this.slotHolds(at, key)) return entry >>> 1;
+      }
+      slot = (slot + 1) & mask;
+    }
   }
 
   private fillSlot(at: number, tag: number, entry: number, where: number, key: string): void {
