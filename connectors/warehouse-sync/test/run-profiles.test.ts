@@ -5,45 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import {
-  createDeadLetterList,
-  createSender,
-  type DeliveryReport,
-  type MixpanelEvent,
-  type Payload,
-  type Sender,
-} from '@idmerge/shared';
+import { createDeadLetterList, createSender } from '@idmerge/shared';
 import { parseSyncDefinition } from '../src/definition.js';
 import { runSync } from '../src/run.js';
 import { createDuckDbSource } from '../src/sources/duckdb.js';
 import { StateStore } from '../src/state.js';
-
-/** Keeps what a run hands over, as the sender would deliver it. */
-function recordingSender(): Sender & { sent: Payload[]; rejected: string[] } {
-  const sent: Payload[] = [];
-  const rejected: string[] = [];
-  const report = { recordsIn: 0, delivered: 0, deadLettered: 0 } as unknown as DeliveryReport;
-  return {
-    sent,
-    rejected,
-    report,
-    send: (payload) => {
-      sent.push(payload);
-      return undefined;
-    },
-    sendImportJson: (json) => {
-      sent.push({ endpoint: 'import', body: JSON.parse(json) as MixpanelEvent });
-      return undefined;
-    },
-    reject: async (_original, reason) => {
-      rejected.push(reason);
-    },
-    drain: async () => {},
-    settled: async () => {},
-    flush: async () => report,
-    onUndelivered: () => () => {},
-  };
-}
+import { recordingSender } from './support/recording-sender.js';
 
 async function warehouse(statements: string[]): Promise<string> {
   const file = join(mkdtempSync(join(tmpdir(), 'wh-profiles-')), 'warehouse.duckdb');
