@@ -5,4 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { buildCli, currentEntry, isBuildCurrent } from '../../scripts/build-cli.mjs';
 
 const entry = (isBuildCurrent() && currentEntry()) || (await buildCli());
+// The build this process runs: its worker threads start this same file, never a newer build that a
+// rebuild (e.g. during a long `idmerge schedule`) may have written since.
+globalThis[Symbol.for('idmerge.entry')] = entry;
 await import(pathToFileURL(entry).href);
