@@ -1,4 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** Called with no argument it runs a full collection (Node 20's `{ type: 'major' }` runs a minor one). */
@@ -26,10 +26,12 @@ export const HEAP_GROWTH_BYTES = 32 * 1024 * 1024;
  * collects only as often as the garbage needs.
  */
 export function collectionOnHeapGrowth(growthBytes: number = HEAP_GROWTH_BYTES): () => void {
-  let limit = process.memoryUsage().heapUsed + growthBytes;
+  // V8's heap statistics alone: process.memoryUsage() also reads the resident size from the OS.
+  const heapUsed = () => getHeapStatistics().used_heap_size;
+  let limit = heapUsed() + growthBytes;
   return () => {
-    if (process.memoryUsage().heapUsed <= limit) return;
+    if (heapUsed() <= limit) return;
     collector()();
-    limit = process.memoryUsage().heapUsed + growthBytes;
+    limit = heapUsed() + growthBytes;
   };
 }

@@ -118,7 +118,9 @@ export function createSourceInWorker(
         }
       } finally {
         readers.delete(id);
-        if (!done && error === undefined && broken === undefined) send({ id, op: 'stop' });
+        // A reader that stops early tells the worker to stop reading (unless it is gone already).
+        if (!done && error === undefined && broken === undefined && worker !== undefined)
+          send({ id, op: 'stop' });
       }
     },
     async close() {
