@@ -63,6 +63,29 @@ describe('the compiled idmerge program (scripts/build-cli.mjs)', () => {
     });
   });
 
+  it('compiles zod in, with its English messages only, and still reports what is wrong in English', async () => {
+    const outdir = join(scratch, 'dist-zod');
+    const entry = await buildCli(outdir);
+    const built = readdirSync(outdir)
+      .filter((name) => name.endsWith('.js'))
+      .map((name) => readFileSync(join(outdir, name), 'utf8'))
+      .join('\n');
+    expect(built).not.toMatch(/from "[^"]*node_modules[^"]*zod/);
+    expect(built).toContain('Invalid input: expected');
+    expect(built).not.toContain('Ungültige Eingabe');
+    const definition = join(outdir, 'bad.yaml');
+    writeFileSync(
+      definition,
+      'name: x\nmode: sideways\nsource: { type: duckdb, table: t, primary_key: id }\n' +
+        'mapping: { type: events, event: e, time: t, user_id: u }\n',
+    );
+    const run = spawnSync(process.execPath, [entry, 'sync', '--config', definition, '--dry-run'], {
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/mode: Invalid option: expected one of "simplified"\|"original"/);
+  });
+
   it('rebuilding unchanged sources rewrites nothing, and a changed build keeps the old files a running program may still load', async () => {
     const outdir = join(scratch, 'dist');
     const first = await buildCli(outdir);
