@@ -332,6 +332,27 @@ describe('replies', () => {
     expect(waits).toEqual([5000, 7000, 11000]);
   });
 
+  it('a batch is sealed (gzipped) once: retries send that body, and its dead-letter entries still carry each record and what it came from', async () => {
+    const bodies: unknown[] = [];
+    nock('https://api.mixpanel.com')
+      .post('/import', (raw: unknown) => bodies.push(raw) > 0)
+      .query(true)
+      .times(3)
+      .reply(503, 'unavailable');
+    const { sender, deadLetter } = setup(SA, { maxRetries: 2 });
+    const rows = [{ id: 'row-1' }, undefined, { id: 'row-3' }];
+    rows.forEach((row, i) => sender.sendImportJson(JSON.stringify(event(i).body), row));
+    const report = await sender.flush();
+    expect(report).toMatchObject({ requests: 3, deadLettered: 3, delivered: 0 });
+    expect(new Set(bodies.map((raw) => JSON.stringify(raw))).size).toBe(1);
+    expect(body(bodies[0])).toEqual([event(0).body, event(1).body, event(2).body]);
+    expect(deadLetter.entries.map((entry) => [entry.record, entry.payload])).toEqual([
+      [{ id: 'row-1' }, event(0).body],
+      [event(1).body, event(1).body],
+      [{ id: 'row-3' }, event(2).body],
+    ]);
+  });
+
   it('5xx then success delivers once', async () => {
     nock('https://api.mixpanel.com')
       .post('/import')

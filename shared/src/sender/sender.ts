@@ -1,4 +1,4 @@
-import { gzip as gzipCallback } from 'node:zlib';
+import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
 import { promisify } from 'node:util';
 import PQueue from 'p-queue';
 import type { Endpoint, Payload } from '../payload/index.js';
@@ -12,6 +12,7 @@ import { parseImportFailure, parseStatusReply } from './responses.js';
 import { createTransport, TransportError, type HttpResponse, type Transport } from './transport.js';
 
 const gzip = promisify(gzipCallback);
+const gunzip = promisify(gunzipCallback);
 /** Fast compression: JSON events still shrink about 8x, at a fraction of the CPU of level 6. */
 const GZIP_LEVEL = 1;
 
@@ -51,7 +52,7 @@ interface Item {
   original?: unknown;
 }
 
-/** Records on their way in one request; `settle` hands over the promise of its delivery. */
+/** Records filling one request; `settle` hands over the promise of its delivery. */
 interface Batch {
   items: Item[];
   bytes: number;
@@ -91,6 +92,21 @@ export interface Sender {
    */
   onUndelivered(listener: (original: unknown) => void): () => void;
   readonly report: DeliveryReport;
+}
+
+/**
+ * A batch once it is full: the request body, built (and for /import gzipped) once, when the batch is
+ * dispatched, not when its turn comes; retries send the same body. Queued and in-flight batches hold
+ * their compressed body, about an eighth of their records' JSON text.
+ */
+interface SealedBatch {
+  count: number;
+  /** Bytes of the uncompressed JSON array (what rate caps count). */
+  rawBytes: number;
+  body: Buffer | string;
+  headers: Record<string, string>;
+  /** The records, for the paths that need them one by one (failures, 413 splits): rebuilt from a gzipped body. */
+  items(): Promise<Item[]>;
 }
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -189,49 +205,76 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     return url;
   }
 
-  async function post(endpoint: Endpoint, items: Item[]): Promise<HttpResponse> {
+  /** Builds the request body of `items` for `endpoint`. */
+  async function seal(endpoint: Endpoint, items: Item[]): Promise<SealedBatch> {
     const json = `[${items.map((item) => item.json).join(',')}]`;
-    const raw = Buffer.byteLength(json);
-    await limiter.acquire(items.length, raw);
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    let body: Buffer | string;
+    const rawBytes = Buffer.byteLength(json);
+    const kept = async () => items;
     if (endpoint === 'import') {
-      headers.Authorization = authorization;
-      headers['Content-Type'] = 'application/json';
-      if (useGzip) {
-        body = await gzip(json, { level: GZIP_LEVEL });
-        headers['Content-Encoding'] = 'gzip';
-        report.bytesGzip += body.length;
-      } else body = json;
-    } else if (endpoint === 'track') {
-      headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      body = `data=${encodeURIComponent(json)}`;
-    } else {
-      headers['Content-Type'] = 'application/json';
-      body = json;
+      const headers = { 'Content-Type': 'application/json', Authorization: authorization };
+      if (!useGzip) return { count: items.length, rawBytes, body: json, headers, items: kept };
+      const body = await gzip(json, { level: GZIP_LEVEL });
+      // Only the originals are kept beside the body (flat rows, sync row keys), and only when there are any.
+      const originals = items.some((item) => item.original !== undefined)
+        ? items.map((item) => item.original)
+        : undefined;
+      return {
+        count: items.length,
+        rawBytes,
+        body,
+        headers: { ...headers, 'Content-Encoding': 'gzip' },
+        items: () => unsealItems(body, originals),
+      };
     }
-    report.requests++;
-    report.bytesRaw += raw;
-    return transport.post(endpointUrl(endpoint), headers, body, timeoutMs);
+    if (endpoint === 'track') {
+      const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
+      return {
+        count: items.length,
+        rawBytes,
+        body: `data=${encodeURIComponent(json)}`,
+        headers,
+        items: kept,
+      };
+    }
+    return {
+      count: items.length,
+      rawBytes,
+      body: json,
+      headers: { 'Content-Type': 'application/json' },
+      items: kept,
+    };
   }
 
-  async function deliver(endpoint: Endpoint, items: Item[]): Promise<void> {
+  async function post(endpoint: Endpoint, batch: SealedBatch): Promise<HttpResponse> {
+    await limiter.acquire(batch.count, batch.rawBytes);
+    if (batch.headers['Content-Encoding'] === 'gzip') report.bytesGzip += batch.body.length;
+    report.requests++;
+    report.bytesRaw += batch.rawBytes;
+    return transport.post(
+      endpointUrl(endpoint),
+      { Accept: 'application/json', ...batch.headers },
+      batch.body,
+      timeoutMs,
+    );
+  }
+
+  async function deliver(endpoint: Endpoint, batch: SealedBatch): Promise<void> {
     let failures = 0;
     let rateLimitAttempts = 0;
     let rateLimitWaited = 0;
     for (;;) {
       if (stoppedBecause !== undefined) {
-        await deadLetter(items, 'exhausted', `not sent: ${stoppedBecause}`, undefined, true);
+        await deadLetter(await batch.items(), 'exhausted', `not sent: ${stoppedBecause}`, undefined, true);
         return;
       }
       let response: HttpResponse;
       try {
-        response = await post(endpoint, items);
+        response = await post(endpoint, batch);
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
         if (++failures > maxRetries) {
           await deadLetter(
-            items,
+            await batch.items(),
             'exhausted',
             `gave up after ${maxRetries} retries: ${error.kind}: ${error.message}`,
           );
@@ -243,26 +286,27 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       }
       const { status } = response;
       if (status === 200) {
-        await acceptReply(endpoint, items, response.body);
+        await acceptReply(endpoint, batch, response.body);
         return;
       }
       if (status === 400 && endpoint === 'import') {
-        await partialFailure(items, response.body);
+        await partialFailure(await batch.items(), response.body);
         return;
       }
       if (status === 401 || status === 403) {
         stoppedBecause = `Mixpanel refused the credentials (HTTP ${status}); check the MIXPANEL_* settings and the project's region`;
-        await deadLetter(items, 'exhausted', `not sent: ${stoppedBecause}`, undefined, true);
+        await deadLetter(await batch.items(), 'exhausted', `not sent: ${stoppedBecause}`, undefined, true);
         return;
       }
       if (status === 413) {
+        const items = await batch.items();
         if (items.length === 1) {
           await deadLetter(items, 'mixpanel', 'Mixpanel refused the record as too large (HTTP 413)');
           return;
         }
         const half = Math.ceil(items.length / 2);
-        await deliver(endpoint, items.slice(0, half));
-        await deliver(endpoint, items.slice(half));
+        await deliver(endpoint, await seal(endpoint, items.slice(0, half)));
+        await deliver(endpoint, await seal(endpoint, items.slice(half)));
         return;
       }
       if (status === 429) {
@@ -271,7 +315,7 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
           backoffDelay(policy, rateLimitAttempts++, random);
         if (rateLimitWaited + wait > maxRateLimitWaitMs) {
           await deadLetter(
-            items,
+            await batch.items(),
             'exhausted',
             `still rate-limited (HTTP 429) after waiting ${Math.round(rateLimitWaited / 1000)} s`,
           );
@@ -285,7 +329,7 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       if (status >= 500) {
         if (++failures > maxRetries) {
           await deadLetter(
-            items,
+            await batch.items(),
             'exhausted',
             `gave up after ${maxRetries} retries: HTTP ${status} ${response.body.slice(0, 200)}`,
           );
@@ -295,19 +339,19 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
         await sleep(backoffDelay(policy, failures - 1, random));
         continue;
       }
-      await deadLetter(items, 'mixpanel', `HTTP ${status}: ${response.body.slice(0, 300)}`);
+      await deadLetter(await batch.items(), 'mixpanel', `HTTP ${status}: ${response.body.slice(0, 300)}`);
       return;
     }
   }
 
-  async function acceptReply(endpoint: Endpoint, items: Item[], body: string): Promise<void> {
+  async function acceptReply(endpoint: Endpoint, batch: SealedBatch, body: string): Promise<void> {
     if (endpoint === 'import') {
-      report.delivered += items.length;
+      report.delivered += batch.count;
       return;
     }
     const reply = parseStatusReply(body);
-    if (reply.ok) report.delivered += items.length;
-    else await deadLetter(items, 'mixpanel', reply.error);
+    if (reply.ok) report.delivered += batch.count;
+    else await deadLetter(await batch.items(), 'mixpanel', reply.error);
   }
 
   async function partialFailure(items: Item[], body: string): Promise<void> {
@@ -356,10 +400,13 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     const buffer = buffers.get(endpoint);
     if (buffer === undefined || buffer.items.length === 0) return;
     buffers.delete(endpoint);
+    // Sealed now, so a batch waiting for its turn holds its compressed body, not its records' text.
     // `deliver` settles every record itself; only a bug reaches this catch. It is not swallowed:
     // the next settled(), drain() or flush() throws it.
+    const sealed = seal(endpoint, buffer.items);
+    sealed.catch(() => {}); // its failure is the task's, below
     const delivered = queue
-      .add(() => deliver(endpoint, buffer.items))
+      .add(async () => deliver(endpoint, await sealed))
       .catch((error: unknown) => {
         unexpected ??= error;
       });
@@ -452,6 +499,16 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       return report;
     },
   };
+}
+
+/** The records of a gzipped /import body, with the originals kept beside it. */
+async function unsealItems(body: Buffer, originals: unknown[] | undefined): Promise<Item[]> {
+  const events = JSON.parse((await gunzip(body)).toString('utf8')) as unknown[];
+  return events.map((event, i) => {
+    const json = JSON.stringify(event);
+    const original = originals?.[i];
+    return original === undefined ? { json } : { json, original };
+  });
 }
 
 function basicAuth(config: MixpanelConfig): string {
