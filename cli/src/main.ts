@@ -1,9 +1,12 @@
 #!/usr/bin/env -S npx tsx
 import { isMainThread, workerData } from 'node:worker_threads';
 import { Command } from 'commander';
+import { stopYoungGenerationGrowth } from '@idmerge/shared/memory';
 import { registerCommands } from './commands/index.js';
 
 if (isMainThread) {
+  // The program's commands stream records through this thread: a small young generation suffices.
+  stopYoungGenerationGrowth();
   const program = new Command('idmerge')
     .description('Get Mixpanel ID Merge right: preview, map and deliver identity-correct data.')
     .showHelpAfterError()

@@ -35,3 +35,23 @@ export function collectionOnHeapGrowth(growthBytes: number = HEAP_GROWTH_BYTES):
     limit = heapUsed() + growthBytes;
   };
 }
+
+/**
+ * Holds V8's young generation at the size it has now instead of letting it grow to 2 × 16 MB under
+ * load, until `resumeYoungGenerationGrowth`. For programs that stream records through one thread:
+ * nearly all they allocate dies young, and what lives on (records waiting for delivery) moves to
+ * old space, which `collectionOnHeapGrowth` bounds. Measured on `idmerge import` (1M events): peak
+ * RSS ~82 → ~75 MB at the same speed. Process-wide: it holds worker threads' young generations too.
+ */
+export function stopYoungGenerationGrowth(): void {
+  setFlagsFromString('--semi-space-growth-factor=1');
+}
+
+/**
+ * Lets V8's young generations grow on demand again (V8's default, doubling). For programs that start
+ * a worker thread which allocates fast and keeps much alive for a while (the sync's reader, mapping
+ * pages of rows): held at its starting 1 MB, that reader ran ~40% slower.
+ */
+export function resumeYoungGenerationGrowth(): void {
+  setFlagsFromString('--semi-space-growth-factor=2');
+}

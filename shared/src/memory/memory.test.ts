@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { collectionOnHeapGrowth } from './index.js';
@@ -36,5 +38,23 @@ describe('collection on heap growth', () => {
       observer.disconnect();
     }
     expect(kept).toHaveLength(16);
+  });
+});
+
+describe('stopYoungGenerationGrowth, resumeYoungGenerationGrowth', () => {
+  // The setting is process-wide, so each case runs in its own process.
+  const probe = fileURLToPath(new URL('../../test/fixtures/young-generation-probe.ts', import.meta.url));
+  const youngGenerationBytes = (...args: string[]) =>
+    Number(execFileSync(process.execPath, ['--import', 'tsx', probe, ...args], { encoding: 'utf8' }).trim());
+
+  it('keeps the young generation at its starting size while records stay alive in a queue', () => {
+    const grown = youngGenerationBytes();
+    const held = youngGenerationBytes('held');
+    expect(grown).toBeGreaterThanOrEqual(16 * 1024 * 1024); // V8 grows it under this load
+    expect(held).toBeLessThanOrEqual(4 * 1024 * 1024);
+  });
+
+  it('lets it grow again once resumed', () => {
+    expect(youngGenerationBytes('resumed')).toBeGreaterThanOrEqual(16 * 1024 * 1024);
   });
 });

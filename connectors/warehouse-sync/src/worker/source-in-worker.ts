@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { resumeYoungGenerationGrowth } from '@idmerge/shared/memory';
 import type { SyncDefinition } from '../definition.js';
 import type { MappedPage, MappingSource, PlainReadWindow } from '../map-page.js';
 import {
@@ -78,6 +79,9 @@ export function createSourceInWorker(
   return {
     async connect() {
       const data: SourceWorkerData = { role: SOURCE_WORKER_ROLE, definition, definitionDir };
+      // The reader allocates fast and keeps pages alive while it maps them: it needs a young
+      // generation that grows, even where the program holds young generations small.
+      resumeYoungGenerationGrowth();
       const started = new Worker(options.entry, {
         workerData: data,
         env: options.env ?? process.env,
