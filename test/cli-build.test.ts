@@ -49,7 +49,7 @@ describe('the compiled idmerge program (scripts/build-cli.mjs)', () => {
     const entry = await buildCli(outdir);
     expect(currentEntry(outdir)).toBe(entry);
     const source = readFileSync(entry, 'utf8');
-    expect(source).toMatch(/from "\.\.\/\.\.\/.*node_modules\/.*commander/);
+    expect(source).toMatch(/from ?"\.\.\/\.\.\/.*node_modules\/.*commander/);
     const run = spawnSync(process.execPath, [entry, 'resolve', '--mode', 'simplified'], {
       cwd: tmpdir(),
       input:
@@ -70,9 +70,11 @@ describe('the compiled idmerge program (scripts/build-cli.mjs)', () => {
       .filter((name) => name.endsWith('.js'))
       .map((name) => readFileSync(join(outdir, name), 'utf8'))
       .join('\n');
-    expect(built).not.toMatch(/from "[^"]*node_modules[^"]*zod/);
+    expect(built).not.toMatch(/from ?"[^"]*node_modules[^"]*zod/);
     expect(built).toContain('Invalid input: expected');
     expect(built).not.toContain('Ungültige Eingabe');
+    // ASCII only (comments stripped, strings escaped): V8 keeps the modules' text at a byte a character.
+    expect([...built].every((character) => character.charCodeAt(0) < 0x80)).toBe(true);
     const definition = join(outdir, 'bad.yaml');
     writeFileSync(
       definition,
