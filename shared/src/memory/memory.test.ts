@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { collectionOnHeapGrowth } from './index.js';
 
@@ -18,7 +19,7 @@ describe('collection on heap growth', () => {
           majors++;
     });
     observer.observe({ entryTypes: ['gc'] });
-    const kept: string[][] = [];
+    const kept: number[][] = [];
     try {
       const check = collectionOnHeapGrowth(8 * 1024 * 1024);
       await settle();
@@ -26,18 +27,54 @@ describe('collection on heap growth', () => {
       check();
       await settle();
       expect(majors - before).toBe(0); // nothing grew: no collection
-      // ~16 MB that stays alive (in old space, so no minor collection takes it away)
-      for (let i = 0; i < 16; i++) kept.push(Array.from({ length: 16_384 }, (_, j) => `${i}:${j}`));
+      // ~19 MB that stays alive, in arrays large enough for V8 to put them in old space at once
+      for (let i = 0; i < 8; i++) kept.push(new Array<number>(300_000).fill(i));
+      await settle();
+      const grown = majors; // V8 may have collected on its own meanwhile: all of it stays alive
       check();
       await settle();
-      expect(majors - before).toBe(1);
+      expect(majors - grown).toBe(1);
       check(); // the margin counts from what the collection left: no second one
       await settle();
-      expect(majors - before).toBe(1);
+      expect(majors - grown).toBe(1);
     } finally {
       observer.disconnect();
     }
-    expect(kept).toHaveLength(16);
+    expect(kept).toHaveLength(8);
+  });
+});
+
+describe('collection on heap growth, young generation', () => {
+  it('does not count the young generation: garbage that dies young triggers nothing', async () => {
+    let majors = 0;
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries())
+        if (
+          (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ===
+          constants.NODE_PERFORMANCE_GC_MAJOR
+        )
+          majors++;
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    const youngUsed = () =>
+      getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_used_size ?? 0;
+    try {
+      await settle();
+      const check = collectionOnHeapGrowth(512 * 1024);
+      const youngBefore = youngUsed();
+      const before = majors;
+      let length = 0;
+      // ~1 MB of short-lived strings, fewer than V8's young generation holds before its minor collection
+      for (let i = 0; i < 8_000 && youngUsed() < youngBefore + 1024 * 1024; i++)
+        length += JSON.stringify({ i, text: `row ${i}` }).length;
+      expect(youngUsed() - youngBefore).toBeGreaterThan(512 * 1024); // the heap as a whole grew past the margin
+      check();
+      await settle();
+      expect(majors - before).toBe(0);
+      expect(length).toBeGreaterThan(0);
+    } finally {
+      observer.disconnect();
+    }
   });
 });
 
