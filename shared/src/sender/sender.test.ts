@@ -1,4 +1,6 @@
 import { createServer } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -156,6 +158,17 @@ describe('requests', () => {
     for (let i = 0; i < 4; i++) await small.sender.send(event(i));
     await small.sender.flush();
     expect(bySize).toEqual([2, 2]);
+  });
+
+  it('makes the caller wait while two batches are still being compressed', async () => {
+    nock('https://api.mixpanel.com').post('/import').query(true).times(3).reply(200, { code: 200 });
+    const { sender } = setup(SA, { batchSize: 1 });
+    expect(sender.send(event(1))).toBeUndefined(); // one batch compressing: go on
+    const wait = sender.send(event(2)); // two: wait for one of them
+    expect(wait).toBeInstanceOf(Promise);
+    await wait;
+    expect(sender.send(event(3))).toBeInstanceOf(Promise);
+    expect(await sender.flush()).toMatchObject({ delivered: 3, requests: 3 });
   });
 
   it('drain delivers what is buffered and keeps the sender usable', async () => {
@@ -353,6 +366,24 @@ describe('replies', () => {
     ]);
   });
 
+  it('puts text outside ASCII on the wire as UTF-8, byte for byte', async () => {
+    const bodies: unknown[] = [];
+    nock('https://api.mixpanel.com')
+      .post('/import', (raw: unknown) => bodies.push(raw) > 0)
+      .query(true)
+      .reply(200, { code: 200, num_records_imported: 2 });
+    const { sender } = setup();
+    const accented = {
+      event: 'Café ✓',
+      properties: { time: 1763800000, $insert_id: 'u-1', note: '日本語 😀' },
+    };
+    sender.sendImportJson(JSON.stringify(accented));
+    sender.sendImportJson(JSON.stringify(event(2).body));
+    const report = await sender.flush();
+    expect(report).toMatchObject({ delivered: 2 });
+    expect(body(bodies[0])).toEqual([accented, event(2).body]);
+  });
+
   it('5xx then success delivers once', async () => {
     nock('https://api.mixpanel.com')
       .post('/import')
@@ -426,6 +457,50 @@ describe('a real local server', () => {
         requests: 2,
       });
       expect(deadLetter.entries[0]?.reason).toMatch(/timeout: no answer within 100 ms/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('holds compressed bodies, not the records, while requests wait for answers', async () => {
+    const held: Array<() => void> = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => held.push(() => res.end('{"code":200}')));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    try {
+      const { sender } = setup({ ...SA, MIXPANEL_API_HOST: `http://127.0.0.1:${port}` }, { batchSize: 100 });
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      // 20 batches of 100 records of ~10 KB (2 MB of text a batch; repetitive, so it compresses to
+      // little): 10 in flight, held by the server, and 10 waiting for a connection.
+      const filler = 'x'.repeat(10_000);
+      let i = 0;
+      for (; i < 2000; i++) {
+        const wait = sender.send({
+          endpoint: 'import',
+          body: {
+            event: 'E',
+            properties: { time: 1763800000, $insert_id: `id-${i}`, note: `${i}${filler}` },
+          },
+        });
+        if (wait !== undefined) await wait;
+      }
+      await vi.waitFor(() => expect(held).toHaveLength(10));
+      gc();
+      const heldBytes = process.memoryUsage().heapUsed - before;
+      expect(heldBytes).toBeLessThan(8 * 1024 * 1024); // the records' text alone is ~40 MB
+      const flushed = sender.flush();
+      await vi.waitFor(() => {
+        held.splice(0).forEach((answer) => answer());
+        expect(sender.report.delivered).toBe(2000);
+      });
+      expect(await flushed).toMatchObject({ delivered: 2000, requests: 20 });
     } finally {
       server.closeAllConnections();
       server.close();

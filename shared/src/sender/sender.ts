@@ -109,6 +109,9 @@ interface SealedBatch {
   items(): Promise<Item[]>;
 }
 
+/** Batches being sealed at once, at most: two compressions run side by side, one more fills meanwhile. */
+const MAX_BATCHES_SEALING = 2;
+
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function withToken(payload: Payload, token: string | undefined): Payload {
@@ -154,6 +157,8 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
   const report = emptyReport();
   const startedAt = now();
   const buffers = new Map<Endpoint, Batch>();
+  /** Batches dispatched whose body is still being built (gzip runs on libuv's thread pool). */
+  const sealing = new Set<Promise<void>>();
   /** Batches not settled yet (filling, queued or in flight), each with the promise of its end. */
   const unsettled = new Set<Promise<void>>();
   let unexpected: unknown;
@@ -207,42 +212,23 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
 
   /** Builds the request body of `items` for `endpoint`. */
   async function seal(endpoint: Endpoint, items: Item[]): Promise<SealedBatch> {
+    // No closure here may see `items`: V8 would keep them alive as long as the sealed batch.
+    if (endpoint === 'import') {
+      // Written straight into one buffer: no joined string (hundreds of KB in V8's large-object
+      // space per batch) for zlib to copy out again.
+      const raw = jsonArrayBytes(items);
+      const headers = { 'Content-Type': 'application/json', Authorization: authorization };
+      if (!useGzip) return keptBatch(items, raw.length, raw, headers);
+      const body = await gzip(raw, { level: GZIP_LEVEL });
+      return gzippedBatch(body, items, raw.length, { ...headers, 'Content-Encoding': 'gzip' });
+    }
     const json = `[${items.map((item) => item.json).join(',')}]`;
     const rawBytes = Buffer.byteLength(json);
-    const kept = async () => items;
-    if (endpoint === 'import') {
-      const headers = { 'Content-Type': 'application/json', Authorization: authorization };
-      if (!useGzip) return { count: items.length, rawBytes, body: json, headers, items: kept };
-      const body = await gzip(json, { level: GZIP_LEVEL });
-      // Only the originals are kept beside the body (flat rows, sync row keys), and only when there are any.
-      const originals = items.some((item) => item.original !== undefined)
-        ? items.map((item) => item.original)
-        : undefined;
-      return {
-        count: items.length,
-        rawBytes,
-        body,
-        headers: { ...headers, 'Content-Encoding': 'gzip' },
-        items: () => unsealItems(body, originals),
-      };
-    }
     if (endpoint === 'track') {
       const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
-      return {
-        count: items.length,
-        rawBytes,
-        body: `data=${encodeURIComponent(json)}`,
-        headers,
-        items: kept,
-      };
+      return keptBatch(items, rawBytes, `data=${encodeURIComponent(json)}`, headers);
     }
-    return {
-      count: items.length,
-      rawBytes,
-      body: json,
-      headers: { 'Content-Type': 'application/json' },
-      items: kept,
-    };
+    return keptBatch(items, rawBytes, json, { 'Content-Type': 'application/json' });
   }
 
   async function post(endpoint: Endpoint, batch: SealedBatch): Promise<HttpResponse> {
@@ -404,7 +390,12 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     // `deliver` settles every record itself; only a bug reaches this catch. It is not swallowed:
     // the next settled(), drain() or flush() throws it.
     const sealed = seal(endpoint, buffer.items);
-    sealed.catch(() => {}); // its failure is the task's, below
+    // Its failure is the task's, below; here only that it ended.
+    const ended: Promise<void> = sealed.then(
+      () => void sealing.delete(ended),
+      () => void sealing.delete(ended),
+    );
+    sealing.add(ended);
     const delivered = queue
       .add(async () => deliver(endpoint, await sealed))
       .catch((error: unknown) => {
@@ -442,6 +433,9 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     buffer.items.push(original === undefined ? { json } : { json, original });
     buffer.bytes += bytes + 1;
     if (buffer.items.length >= batchSize) dispatch(endpoint);
+    // The caller waits while batches are still being sealed (each holds its records' text until
+    // then: without this bound, a stalled compression thread let ~20 pile up) or queued for a slot.
+    if (sealing.size >= MAX_BATCHES_SEALING) return Promise.race(sealing);
     return queue.size >= concurrency ? queue.onSizeLessThan(concurrency) : undefined;
   }
 
@@ -499,6 +493,48 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       return report;
     },
   };
+}
+
+/** A sealed batch that keeps its records as they are (small bodies: /track, /engage, /groups, plain /import). */
+function keptBatch(
+  items: Item[],
+  rawBytes: number,
+  body: Buffer | string,
+  headers: Record<string, string>,
+): SealedBatch {
+  return { count: items.length, rawBytes, body, headers, items: async () => items };
+}
+
+/**
+ * A sealed batch that keeps its gzipped body and, beside it, only the records' originals (flat rows,
+ * sync row keys), and only when there are any: the records are rebuilt from the body when needed.
+ */
+function gzippedBatch(
+  body: Buffer,
+  items: readonly Item[],
+  rawBytes: number,
+  headers: Record<string, string>,
+): SealedBatch {
+  const originals = items.some((item) => item.original !== undefined)
+    ? items.map((item) => item.original)
+    : undefined;
+  const count = items.length;
+  return { count, rawBytes, body, headers, items: () => unsealItems(body, originals) };
+}
+
+/** `[json,json,…]` of the items, as UTF-8. */
+function jsonArrayBytes(items: readonly Item[]): Buffer {
+  let size = 1 + items.length;
+  for (const item of items) size += Buffer.byteLength(item.json);
+  const bytes = Buffer.allocUnsafe(Math.max(size, 2));
+  let at = 0;
+  bytes[at++] = 0x5b; // [
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) bytes[at++] = 0x2c; // ,
+    at += bytes.write((items[i] as Item).json, at, 'utf8');
+  }
+  bytes[at++] = 0x5d; // ]
+  return bytes.subarray(0, at);
 }
 
 /** The records of a gzipped /import body, with the originals kept beside it. */
