@@ -25,7 +25,7 @@ import { progressLine } from '../render/progress.js';
  * main.ts) instead of ~155 MB. Measured (1M events to a local sink): 8 MB margin ~82 MB at
  * ~150k events/s; 4 MB margin ~75 MB at ~110–120k events/s.
  */
-const IMPORT_HEAP_GROWTH_BYTES = 4 * 1024 * 1024;
+const IMPORT_HEAP_GROWTH_BYTES = 3 * 1024 * 1024;
 
 interface ImportOptions {
   format?: RecordFormat;
