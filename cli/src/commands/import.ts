@@ -20,10 +20,10 @@ import { progressLine } from '../render/progress.js';
 
 /**
  * Records wait in batches for delivery long enough to reach V8's old space, which V8 lets grow by a
- * hundred megabytes before it collects. A full collection whenever the heap grew by this much keeps
- * the importer's peak memory near 75 MB (with the program's young generation held small, see
- * main.ts) instead of ~155 MB. Measured (1M events to a local sink): 8 MB margin ~82 MB at
- * ~150k events/s; 4 MB margin ~75 MB at ~110–120k events/s.
+ * hundred megabytes before it collects. A full collection whenever the old generation grew by this
+ * much keeps the importer's peak memory near 75 MB, flat with the number of events (the program's
+ * young generation is held small too: see cli/bin/idmerge.mjs). Measured to a local sink: 1M events
+ * 73–74 MB, 10M events 75 MB, ~155–165k events/s; with an 8 MB margin ~82 MB.
  */
 const IMPORT_HEAP_GROWTH_BYTES = 3 * 1024 * 1024;
 
