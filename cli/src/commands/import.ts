@@ -22,10 +22,10 @@ import { progressLine } from '../render/progress.js';
  * Records wait in batches for delivery long enough to reach V8's old space, which V8 lets grow by a
  * hundred megabytes before it collects. A full collection whenever the old generation grew by this
  * much keeps the importer's peak memory near 75 MB, flat with the number of events (the program's
- * young generation is held small too: see cli/bin/idmerge.mjs). Measured to a local sink: 1M events
- * 73–74 MB, 10M events 75 MB, ~155–165k events/s; with an 8 MB margin ~82 MB.
+ * young generation is held small too: see cli/bin/idmerge.mjs). Measured to a local sink, 1M events:
+ * 71–72 MB at ~130–135k events/s; a 3 MB margin 73–74 MB at ~155k; 8 MB ~82 MB.
  */
-const IMPORT_HEAP_GROWTH_BYTES = 3 * 1024 * 1024;
+const IMPORT_HEAP_GROWTH_BYTES = 2 * 1024 * 1024;
 
 interface ImportOptions {
   format?: RecordFormat;
