@@ -77,6 +77,24 @@ describe('requests', () => {
     expect(report.bytesGzip).toBeGreaterThan(0);
   });
 
+  it('sends /import as plain JSON when gzip is off, with the same headers otherwise', async () => {
+    let received: unknown;
+    let encoding: unknown = 'unset';
+    nock('https://api.mixpanel.com', { reqheaders: { 'content-type': 'application/json' } })
+      .post('/import')
+      .query(true)
+      .reply(200, function (_uri, requestBody) {
+        encoding = this.req.headers['content-encoding'];
+        received = requestBody;
+        return { code: 200, num_records_imported: 2, status: 'OK' };
+      });
+    const { sender } = setup(SA, { gzip: false });
+    for (let i = 0; i < 2; i++) await sender.send(event(i));
+    expect(await sender.flush()).toMatchObject({ delivered: 2, bytesGzip: 0 });
+    expect(encoding).toBeUndefined();
+    expect(received).toEqual([event(0).body, event(1).body]);
+  });
+
   it.each([
     ['eu', 'https://api-eu.mixpanel.com'],
     ['in', 'https://api-in.mixpanel.com'],
