@@ -1,8 +1,15 @@
 #!/usr/bin/env -S npx tsx
-import { isMainThread, workerData } from 'node:worker_threads';
 import { Command } from 'commander';
 import { stopYoungGenerationGrowth } from '@idmerge/shared/memory';
 import { registerCommands } from './commands/index.js';
+import { ENTRY_KEY } from './worker-entry.js';
+
+// The launcher (cli/bin/idmerge.mjs) runs in the main thread only and records the entry it loaded:
+// then node:worker_threads (~1.5 MB of memory) is loaded only by commands that start a worker.
+const launched = (globalThis as Record<symbol, unknown>)[ENTRY_KEY] !== undefined;
+const { isMainThread, workerData } = launched
+  ? { isMainThread: true, workerData: undefined }
+  : await import('node:worker_threads');
 
 if (isMainThread) {
   // The program's commands stream records through this thread: a small young generation suffices.

@@ -34,7 +34,7 @@ export function register(program: Command): void {
       const { loadSyncDefinition } = await import('@idmerge/warehouse-sync');
       const { formatSyncJob, runSyncJob } = await import('../jobs/sync-job.js');
       const definition = await loadSyncDefinition(options.config);
-      const { programFile } = await import('../worker-role.js');
+      const { programFile } = await import('../worker-entry.js');
       const result = await runSyncJob(definition, options.config, { ...options, workerEntry: programFile() });
       console.log(formatSyncJob(definition, result, options.dryRun));
       process.exitCode = result.exitCode;

@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import { pino, type Logger } from 'pino';
 import { loadSyncDefinition, type SyncDefinition } from '@idmerge/warehouse-sync';
-import { programFile } from '../worker-role.js';
+import { programFile } from '../worker-entry.js';
 import { runSyncJob } from './sync-job.js';
 
 export interface ScheduleOptions {

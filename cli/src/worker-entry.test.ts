@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { programFile } from './worker-role.js';
+import { programFile } from './worker-entry.js';
 
 describe('programFile', () => {
   it('names the compiled program or its launcher, which a worker thread can start again', () => {
