@@ -7,38 +7,44 @@ import { collectionOnHeapGrowth } from './index.js';
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+/** Counts V8's full collections from now on (as Node reports them, a little after each). */
+function majorCollections(): { count: () => number; stop: () => void } {
+  let count = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      if (
+        (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ===
+        constants.NODE_PERFORMANCE_GC_MAJOR
+      )
+        count++;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return { count: () => count, stop: () => observer.disconnect() };
+}
+
 describe('collection on heap growth', () => {
   it('runs a full collection once the heap grew by the margin, without --expose-gc', async () => {
-    let majors = 0;
-    const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries())
-        if (
-          (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ===
-          constants.NODE_PERFORMANCE_GC_MAJOR
-        )
-          majors++;
-    });
-    observer.observe({ entryTypes: ['gc'] });
+    const majors = majorCollections();
     const kept: number[][] = [];
     try {
       const check = collectionOnHeapGrowth(8 * 1024 * 1024);
       await settle();
-      const before = majors;
+      const before = majors.count();
       check();
       await settle();
-      expect(majors - before).toBe(0); // nothing grew: no collection
+      expect(majors.count() - before).toBe(0); // nothing grew: no collection
       // ~19 MB that stays alive, in arrays large enough for V8 to put them in old space at once
       for (let i = 0; i < 8; i++) kept.push(new Array<number>(300_000).fill(i));
       await settle();
-      const grown = majors; // V8 may have collected on its own meanwhile: all of it stays alive
+      const grown = majors.count(); // V8 may have collected on its own meanwhile: all of it stays alive
       check();
       await settle();
-      expect(majors - grown).toBe(1);
+      expect(majors.count() - grown).toBe(1);
       check(); // the margin counts from what the collection left: no second one
       await settle();
-      expect(majors - grown).toBe(1);
+      expect(majors.count() - grown).toBe(1);
     } finally {
-      observer.disconnect();
+      majors.stop();
     }
     expect(kept).toHaveLength(8);
   });
@@ -46,23 +52,14 @@ describe('collection on heap growth', () => {
 
 describe('collection on heap growth, young generation', () => {
   it('does not count the young generation: garbage that dies young triggers nothing', async () => {
-    let majors = 0;
-    const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries())
-        if (
-          (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ===
-          constants.NODE_PERFORMANCE_GC_MAJOR
-        )
-          majors++;
-    });
-    observer.observe({ entryTypes: ['gc'] });
+    const majors = majorCollections();
     const youngUsed = () =>
       getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_used_size ?? 0;
     try {
       await settle();
       const check = collectionOnHeapGrowth(512 * 1024);
       const youngBefore = youngUsed();
-      const before = majors;
+      const before = majors.count();
       let length = 0;
       // ~1 MB of short-lived strings, fewer than V8's young generation holds before its minor collection
       for (let i = 0; i < 8_000 && youngUsed() < youngBefore + 1024 * 1024; i++)
@@ -70,10 +67,10 @@ describe('collection on heap growth, young generation', () => {
       expect(youngUsed() - youngBefore).toBeGreaterThan(512 * 1024); // the heap as a whole grew past the margin
       check();
       await settle();
-      expect(majors - before).toBe(0);
+      expect(majors.count() - before).toBe(0);
       expect(length).toBeGreaterThan(0);
     } finally {
-      observer.disconnect();
+      majors.stop();
     }
   });
 });
