@@ -363,7 +363,7 @@ describe('replies', () => {
     expect(waits).toEqual([5000, 7000, 11000]);
   });
 
-  it('a batch is sealed (gzipped) once: retries send that body, and its dead-letter entries still carry each record and what it came from', async () => {
+  it('retries resend the same body, and dead-letter entries rebuilt from it carry each record and what it came from', async () => {
     const bodies: unknown[] = [];
     nock('https://api.mixpanel.com')
       .post('/import', (raw: unknown) => bodies.push(raw) > 0)

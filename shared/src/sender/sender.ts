@@ -387,8 +387,6 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     if (buffer === undefined || buffer.items.length === 0) return;
     buffers.delete(endpoint);
     // Sealed now, so a batch waiting for its turn holds its compressed body, not its records' text.
-    // `deliver` settles every record itself; only a bug reaches this catch. It is not swallowed:
-    // the next settled(), drain() or flush() throws it.
     const sealed = seal(endpoint, buffer.items);
     // Its failure is the task's, below; here only that it ended.
     const ended: Promise<void> = sealed.then(
@@ -396,6 +394,8 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       () => void sealing.delete(ended),
     );
     sealing.add(ended);
+    // `deliver` settles every record itself; only a bug reaches this catch. It is not swallowed:
+    // the next settled(), drain() or flush() throws it.
     const delivered = queue
       .add(async () => deliver(endpoint, await sealed))
       .catch((error: unknown) => {
