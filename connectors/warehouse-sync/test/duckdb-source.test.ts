@@ -1,8 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDuckDbSource } from '../src/sources/duckdb.js';
 import { SUITE_ROWS, sourceSuite } from './source-suite.js';
 
@@ -90,6 +90,92 @@ describe('DuckDB source, columns the caller uses', () => {
     } finally {
       await source.close();
     }
+  });
+});
+
+describe('DuckDB source, how long the database stays open', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** Counts the databases DuckDB opens and how many of them are open now. */
+  function watchOpenings() {
+    const watched = { opened: 0, open: 0, mostOpen: 0, readOnly: 0 };
+    const create = DuckDBInstance.create.bind(DuckDBInstance);
+    vi.spyOn(DuckDBInstance, 'create').mockImplementation(async (path, settings) => {
+      const instance = await create(path, settings);
+      watched.opened++;
+      watched.open++;
+      watched.mostOpen = Math.max(watched.mostOpen, watched.open);
+      if (settings?.access_mode === 'READ_ONLY') watched.readOnly++;
+      const closeSync = instance.closeSync.bind(instance);
+      vi.spyOn(instance, 'closeSync').mockImplementation(() => {
+        watched.open--;
+        closeSync();
+      });
+      return instance;
+    });
+    return watched;
+  }
+
+  it('opens it read-only for each slice and closes it after, so nothing DuckDB caches outlives a slice', async () => {
+    const watched = watchOpenings();
+    const source = createDuckDbSource({
+      database,
+      table: 'events',
+      cursor: 'updated_at',
+      primaryKey: 'event_id',
+      rowsPerSlice: 3,
+    });
+    await source.connect();
+    try {
+      expect(watched.open).toBe(0); // connect() checks the table, then lets go of the file
+      const openedBefore = watched.opened;
+      const openWhileReading: number[] = [];
+      const ids: number[] = [];
+      for await (const page of source.pages({ pageSize: 2 })) {
+        openWhileReading.push(watched.open);
+        ids.push(...page.rows.map((row) => Number(row.event_id)));
+      }
+      expect(ids).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      // Ten rows in slices of about three: the slice bounds on one opening, then one per slice.
+      const slices = watched.opened - openedBefore - 1;
+      expect(slices).toBeGreaterThanOrEqual(3);
+      expect(openWhileReading.every((open) => open === 1)).toBe(true);
+      expect(watched.mostOpen).toBe(1);
+      expect(watched.open).toBe(0);
+      expect(watched.readOnly).toBe(watched.opened);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('closes the slice it was reading when the caller stops early', async () => {
+    const watched = watchOpenings();
+    const source = createDuckDbSource({
+      database,
+      table: 'events',
+      cursor: 'updated_at',
+      primaryKey: 'event_id',
+    });
+    await source.connect();
+    try {
+      for await (const page of source.pages({ pageSize: 2 })) {
+        expect(page.rows).toHaveLength(2);
+        break;
+      }
+      expect(watched.open).toBe(0);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('reports a missing database file instead of creating an empty one', async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'duckdb-missing-')), 'nowhere.duckdb');
+    const source = createDuckDbSource({ database: missing, table: 'events', primaryKey: 'event_id' });
+    await expect(source.connect()).rejects.toThrow(/nowhere\.duckdb/);
+    expect(existsSync(missing)).toBe(false);
+    await expect(source.describe()).rejects.toThrow(/not connected/);
   });
 });
 
