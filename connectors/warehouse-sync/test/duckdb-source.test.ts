@@ -100,7 +100,7 @@ describe('DuckDB source, how long the database stays open', () => {
 
   /** Counts the databases DuckDB opens and how many of them are open now. */
   function watchOpenings() {
-    const watched = { opened: 0, open: 0, mostOpen: 0, readOnly: 0 };
+    const watched = { opened: 0, open: 0, mostOpen: 0, readOnly: 0, memoryLimits: new Set<string>() };
     const create = DuckDBInstance.create.bind(DuckDBInstance);
     vi.spyOn(DuckDBInstance, 'create').mockImplementation(async (path, settings) => {
       const instance = await create(path, settings);
@@ -108,6 +108,7 @@ describe('DuckDB source, how long the database stays open', () => {
       watched.open++;
       watched.mostOpen = Math.max(watched.mostOpen, watched.open);
       if (settings?.access_mode === 'READ_ONLY') watched.readOnly++;
+      watched.memoryLimits.add(settings?.memory_limit ?? 'none');
       const closeSync = instance.closeSync.bind(instance);
       vi.spyOn(instance, 'closeSync').mockImplementation(() => {
         watched.open--;
@@ -126,6 +127,7 @@ describe('DuckDB source, how long the database stays open', () => {
       cursor: 'updated_at',
       primaryKey: 'event_id',
       rowsPerSlice: 3,
+      memoryLimit: '64MB',
     });
     await source.connect();
     try {
@@ -145,6 +147,7 @@ describe('DuckDB source, how long the database stays open', () => {
       expect(watched.mostOpen).toBe(1);
       expect(watched.open).toBe(0);
       expect(watched.readOnly).toBe(watched.opened);
+      expect([...watched.memoryLimits]).toEqual(['64MB']); // every opening has the source's settings
     } finally {
       await source.close();
     }

@@ -135,19 +135,17 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
 
   async function open(): Promise<OpenDatabase> {
     if (!connected) throw new Error('the DuckDB source is not connected; call connect() first');
+    const settings: Record<string, string> = {
+      // Sorting a large window spills to disk past this limit, so memory stays flat with row count.
+      memory_limit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+      temp_directory: join(tmpdir(), 'idmerge-duckdb'),
+    };
     // Read-only: a sync never writes the warehouse, and a missing file is an error instead of a new,
     // empty database.
-    const instance = await DuckDBInstance.create(
-      options.database,
-      isInMemory(options.database) ? undefined : { access_mode: 'READ_ONLY' },
-    );
+    if (!isInMemory(options.database)) settings.access_mode = 'READ_ONLY';
+    const instance = await DuckDBInstance.create(options.database, settings);
     try {
       const connection = await instance.connect();
-      // Sorting a large window spills to disk past this limit, so memory stays flat with row count.
-      await connection.run(`set memory_limit = '${options.memoryLimit ?? DEFAULT_MEMORY_LIMIT}'`);
-      await connection.run(
-        `set temp_directory = '${join(tmpdir(), 'idmerge-duckdb').replaceAll("'", "''")}'`,
-      );
       return {
         connection,
         close() {
