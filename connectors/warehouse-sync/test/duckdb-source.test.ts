@@ -119,16 +119,18 @@ describe('DuckDB source, how long the database stays open', () => {
     return watched;
   }
 
-  it('opens it read-only for each slice and closes it after, so nothing DuckDB caches outlives a slice', async () => {
-    const watched = watchOpenings();
-    const source = createDuckDbSource({
+  const eventsSource = (settings: { rowsPerSlice?: number; memoryLimit?: string } = {}) =>
+    createDuckDbSource({
       database,
       table: 'events',
       cursor: 'updated_at',
       primaryKey: 'event_id',
-      rowsPerSlice: 3,
-      memoryLimit: '64MB',
+      ...settings,
     });
+
+  it('opens it read-only for each slice and closes it after, so nothing DuckDB caches outlives a slice', async () => {
+    const watched = watchOpenings();
+    const source = eventsSource({ rowsPerSlice: 3, memoryLimit: '64MB' });
     await source.connect();
     try {
       expect(watched.open).toBe(0); // connect() checks the table, then lets go of the file
@@ -155,12 +157,7 @@ describe('DuckDB source, how long the database stays open', () => {
 
   it('closes the slice it was reading when the caller stops early', async () => {
     const watched = watchOpenings();
-    const source = createDuckDbSource({
-      database,
-      table: 'events',
-      cursor: 'updated_at',
-      primaryKey: 'event_id',
-    });
+    const source = eventsSource();
     await source.connect();
     try {
       for await (const page of source.pages({ pageSize: 2 })) {
