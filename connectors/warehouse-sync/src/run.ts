@@ -121,7 +121,8 @@ export async function runSync(
     checkpoints = checkpoints
       .then(() => settled)
       .then(() => {
-        if (rowsRead - checkpointedRows >= definition.page_size) {
+        // A page without a position (its rows all share one (cursor, key)) moves no checkpoint.
+        if (position !== undefined && rowsRead - checkpointedRows >= definition.page_size) {
           if (mark !== undefined) profiles?.commitThrough(mark);
           state.inProgress = { after: window.after, upTo: window.upTo, position };
           store.save(state);
