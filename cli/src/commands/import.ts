@@ -14,7 +14,7 @@ import {
   type MappingResult,
 } from '@idmerge/shared';
 import { collectionOnHeapGrowth } from '@idmerge/shared/memory';
-import { wholeNumber } from '../options.js';
+import { backoffPolicy, wholeNumber } from '../options.js';
 import { FORMATS, readRecordBatches, type RecordFormat } from '../input/records.js';
 import { progressLine } from '../render/progress.js';
 
@@ -41,17 +41,6 @@ interface ImportOptions {
   eventsPerSecond?: number;
   bytesPerMinute?: number;
   backoff?: BackoffPolicy;
-}
-
-function backoffPolicy(value: string): BackoffPolicy {
-  const parts = value.split(',').map(Number);
-  if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n) || n < 0)) {
-    throw new InvalidArgumentError(
-      'expected INITIAL,MAX,JITTER_MIN,JITTER_MAX in milliseconds, e.g. 2000,60000,1000,5000',
-    );
-  }
-  const [initialMs, maxMs, jitterMinMs, jitterMaxMs] = parts as [number, number, number, number];
-  return { initialMs, maxMs, jitterMinMs, jitterMaxMs };
 }
 
 function isMixpanelShaped(record: unknown): boolean {
