@@ -8,6 +8,7 @@ import {
   ID_MERGE_MODES,
   loadMixpanelConfig,
   redact,
+  secretsFromEnv,
   type BackoffPolicy,
   type DeliveryReport,
   type IdMergeMode,
@@ -121,7 +122,7 @@ export function register(program: Command): void {
         });
       }
       const config = options.dryRun ? undefined : loadMixpanelConfig();
-      const secrets = config?.secrets ?? [];
+      const secrets = config?.secrets ?? secretsFromEnv();
       const deadLetter = createDeadLetterFile(options.deadLetter, secrets);
       const sender = config
         ? createSender(config, {

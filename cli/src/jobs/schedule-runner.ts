@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { pino, type Logger } from 'pino';
+import { redact, secretsFromEnv } from '@idmerge/shared';
 import { loadSyncDefinition, type SyncDefinition } from '@idmerge/warehouse-sync';
 import { programFile } from '../worker-entry.js';
 import { runSyncJob } from './sync-job.js';
@@ -79,7 +80,7 @@ async function runOnce(job: Job, log: Logger): Promise<boolean> {
         ...(delivery.deadLettered > 0 ? { deadLetterFile: deadLetterPath } : {}),
         ...(delivery.toRetry > 0 ? { toRetry: delivery.toRetry } : {}),
         ...(delivery.stoppedBecause ? { stoppedBecause: delivery.stoppedBecause } : {}),
-        ...(run.incomplete !== undefined ? { error: run.incomplete } : {}),
+        ...(run.incomplete !== undefined ? { error: redact(run.incomplete, secretsFromEnv()) } : {}),
         nextRun: job.cron.nextRun()?.toISOString() ?? null,
       },
       exitCode === 0
@@ -93,7 +94,7 @@ async function runOnce(job: Job, log: Logger): Promise<boolean> {
     log.error(
       {
         sync: name,
-        error: error instanceof Error ? error.message : String(error),
+        error: redact(error instanceof Error ? error.message : String(error), secretsFromEnv()),
         nextRun: job.cron.nextRun()?.toISOString() ?? null,
       },
       'run failed; the schedule goes on',

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DeadLetterEntry } from './report.js';
 import { redact } from './config.js';
@@ -21,7 +21,10 @@ export interface DeadLetterSink {
  */
 export function createDeadLetterFile(path: string, secrets: readonly string[]): DeadLetterSink {
   mkdirSync(dirname(path), { recursive: true });
-  const stream = createWriteStream(path, { flags: 'a' });
+  // Records hold user data: the file is 0600, also when it existed before with wider permissions.
+  const fd = openSync(path, 'a', 0o600);
+  fchmodSync(fd, 0o600);
+  const stream = createWriteStream(path, { fd });
   let failed: Error | undefined;
   stream.on('error', (error) => {
     failed = new Error(`cannot write the dead-letter file ${path}: ${error.message}`);

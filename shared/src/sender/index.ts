@@ -1,6 +1,8 @@
 export {
   loadMixpanelConfig,
   redact,
+  secretForms,
+  secretsFromEnv,
   ConfigError,
   REGION_HOSTS,
   type MixpanelConfig,

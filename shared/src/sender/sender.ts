@@ -4,7 +4,7 @@ import PQueue from 'p-queue';
 import type { Endpoint, Payload } from '../payload/index.js';
 import { LIMITS } from '../validation/index.js';
 import { SPEC_BACKOFF, backoffDelay, retryAfterMs, type BackoffPolicy } from './backoff.js';
-import { redact, type MixpanelConfig } from './config.js';
+import { basicAuthUser, redact, type MixpanelConfig } from './config.js';
 import type { DeadLetterSink } from './dead-letter-file.js';
 import { RateLimiter } from './rate-limit.js';
 import {
@@ -594,12 +594,5 @@ async function unsealItems(body: Buffer, originals: unknown[] | undefined): Prom
 }
 
 function basicAuth(config: MixpanelConfig): string {
-  const { auth } = config;
-  const user =
-    auth.kind === 'service-account'
-      ? `${auth.username}:${auth.secret}`
-      : auth.kind === 'api-secret'
-        ? `${auth.secret}:`
-        : `${auth.token}:`;
-  return `Basic ${Buffer.from(user).toString('base64')}`;
+  return `Basic ${Buffer.from(basicAuthUser(config.auth)).toString('base64')}`;
 }
