@@ -10,6 +10,19 @@ function jsonSafe(_key: string, value: unknown): unknown {
   return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
 }
 
+/**
+ * An entry as one JSON line. A record JSON cannot hold (nested deeper than the stack allows) is
+ * written as a note saying so, so one such record never stops the file.
+ */
+function entryLine(entry: DeadLetterEntry): string {
+  try {
+    return JSON.stringify(entry, jsonSafe);
+  } catch (error) {
+    const { record: _record, payload: _payload, ...rest } = entry;
+    return JSON.stringify({ ...rest, record: `[not representable as JSON: ${(error as Error).message}]` });
+  }
+}
+
 export interface DeadLetterSink {
   write(entry: DeadLetterEntry): Promise<void>;
   close(): Promise<void>;
@@ -35,7 +48,7 @@ export function createDeadLetterFile(path: string, secrets: readonly string[]): 
   return {
     async write(entry) {
       check();
-      if (!stream.write(`${redact(JSON.stringify(entry, jsonSafe), secrets)}\n`)) await once(stream, 'drain');
+      if (!stream.write(`${redact(entryLine(entry), secrets)}\n`)) await once(stream, 'drain');
     },
     async close() {
       check();
