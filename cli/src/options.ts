@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { ID_MERGE_MODES, type IdMergeMode } from '@idmerge/shared';
+import { ID_MERGE_MODES, type BackoffPolicy, type IdMergeMode } from '@idmerge/shared';
 
 function parseMode(value: string): IdMergeMode {
   const mode = ID_MERGE_MODES.find((m) => m === value.toLowerCase());
@@ -23,4 +23,16 @@ export function wholeNumber(name: string, min: number): (value: string) => numbe
       throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
     return n;
   };
+}
+
+/** `--backoff INITIAL,MAX,JITTER_MIN,JITTER_MAX` in milliseconds: the retry timing of requests. */
+export function backoffPolicy(value: string): BackoffPolicy {
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n) || n < 0)) {
+    throw new InvalidArgumentError(
+      'expected INITIAL,MAX,JITTER_MIN,JITTER_MAX in milliseconds, e.g. 2000,60000,1000,5000',
+    );
+  }
+  const [initialMs, maxMs, jitterMinMs, jitterMaxMs] = parts as [number, number, number, number];
+  return { initialMs, maxMs, jitterMinMs, jitterMaxMs };
 }

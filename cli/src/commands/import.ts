@@ -8,13 +8,15 @@ import {
   ID_MERGE_MODES,
   loadMixpanelConfig,
   redact,
+  secretsFromEnv,
   type BackoffPolicy,
   type DeliveryReport,
   type IdMergeMode,
   type MappingResult,
+  type Payload,
 } from '@idmerge/shared';
 import { collectionOnHeapGrowth } from '@idmerge/shared/memory';
-import { wholeNumber } from '../options.js';
+import { backoffPolicy, wholeNumber } from '../options.js';
 import { FORMATS, readRecordBatches, type RecordFormat } from '../input/records.js';
 import { progressLine } from '../render/progress.js';
 
@@ -43,15 +45,14 @@ interface ImportOptions {
   backoff?: BackoffPolicy;
 }
 
-function backoffPolicy(value: string): BackoffPolicy {
-  const parts = value.split(',').map(Number);
-  if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n) || n < 0)) {
-    throw new InvalidArgumentError(
-      'expected INITIAL,MAX,JITTER_MIN,JITTER_MAX in milliseconds, e.g. 2000,60000,1000,5000',
-    );
+/** Whether a record can be written as JSON (a dead-letter line): not nested past the stack. */
+function writable(record: unknown): boolean {
+  try {
+    JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    return true;
+  } catch {
+    return false;
   }
-  const [initialMs, maxMs, jitterMinMs, jitterMaxMs] = parts as [number, number, number, number];
-  return { initialMs, maxMs, jitterMinMs, jitterMaxMs };
 }
 
 function isMixpanelShaped(record: unknown): boolean {
@@ -132,7 +133,7 @@ export function register(program: Command): void {
         });
       }
       const config = options.dryRun ? undefined : loadMixpanelConfig();
-      const secrets = config?.secrets ?? [];
+      const secrets = config?.secrets ?? secretsFromEnv();
       const deadLetter = createDeadLetterFile(options.deadLetter, secrets);
       const sender = config
         ? createSender(config, {
@@ -157,37 +158,61 @@ export function register(program: Command): void {
       let report: DeliveryReport | undefined;
       let fatal: string | undefined;
       try {
+        /** A record that is not sent, with why: counted and dead-lettered (in a dry run, only written). */
+        const refuse = async (record: unknown, reason: string, field?: string) => {
+          if (sender) return sender.reject(record, reason, field);
+          dryRun.in++;
+          dryRun.invalid++;
+          await deadLetter.write({ record, stage: 'validation', reason, ...(field ? { field } : {}) });
+        };
         for (const file of files) {
           for await (const batch of readRecordBatches(file, options.format)) {
             collectGarbage();
+            for (const bad of batch.bad ?? []) {
+              const { reason, ...input } = bad;
+              index++;
+              await refuse({ file, ...input }, `${file}: ${reason}`);
+            }
             for (let i = 0; i < batch.records.length; i++) {
               const record = batch.records[i];
-              const mapped = flatRowToEvent(record, {
-                mode: options.mode,
-                index: index++,
-                timeZone: options.timeZone,
-              });
-              if (!mapped.ok) {
-                const { reason, field } = describeErrors(mapped);
-                if (sender) await sender.reject(record, reason, field);
-                else {
-                  dryRun.in++;
-                  dryRun.invalid++;
-                  await deadLetter.write({
-                    record,
-                    stage: 'validation',
-                    reason,
-                    ...(field ? { field } : {}),
-                  });
-                }
+              const text = batch.texts?.[i];
+              const at = index++;
+              // Whatever a record holds, it is refused alone: a value no check foresaw that makes the
+              // mapping or serializing throw (or nesting too deep for the stack) never stops the file.
+              let outcome:
+                | { payloads: Payload[]; jsons: Array<string | undefined> }
+                | { reason: string; field?: string };
+              try {
+                const mapped = flatRowToEvent(record, {
+                  mode: options.mode,
+                  index: at,
+                  timeZone: options.timeZone,
+                });
+                outcome = mapped.ok
+                  ? {
+                      payloads: mapped.payloads,
+                      // An unchanged NDJSON record is sent as the very text it was read as.
+                      jsons: mapped.payloads.map((payload) =>
+                        mapped.sameAsInput && text !== undefined ? text : JSON.stringify(payload.body),
+                      ),
+                    }
+                  : describeErrors(mapped);
+              } catch (error) {
+                outcome = { reason: `cannot be mapped: ${(error as Error).message}` };
+              }
+              if ('reason' in outcome) {
+                // The record as read when it cannot be written back as JSON (e.g. nested too deeply).
+                await refuse(
+                  writable(record) ? record : { file, text: text ?? String(record) },
+                  outcome.reason,
+                  outcome.field,
+                );
               } else if (sender) {
                 // A Mixpanel-shaped record is its own payload (normalised); only flat rows are kept as
                 // they came, for the dead-letter file. Queued batches then hold one JSON string a record.
                 const original = isMixpanelShaped(record) ? undefined : record;
-                for (const payload of mapped.payloads) {
-                  // An unchanged NDJSON record is sent as the very text it was read as: no re-serialising.
-                  const text = mapped.sameAsInput ? batch.texts?.[i] : undefined;
-                  const wait = sender.send(payload, original, text);
+                for (let p = 0; p < outcome.payloads.length; p++) {
+                  const wait = sender.send(outcome.payloads[p] as Payload, original, outcome.jsons[p]);
                   if (wait !== undefined) await wait;
                 }
               } else {

@@ -7,6 +7,7 @@ import {
   createSender,
   formatReport,
   loadMixpanelConfig,
+  type BackoffPolicy,
   type DeliveryReport,
   type Sender,
 } from '@idmerge/shared';
@@ -25,6 +26,9 @@ export interface SyncJobOptions {
   fullRefresh?: boolean;
   shard?: { index: number; count: number };
   deadLetter?: string;
+  /** Retries of a request after 5xx, timeouts and connection errors (default: the sender's). */
+  maxRetries?: number;
+  backoff?: BackoffPolicy;
   /** Show a live progress line when standard error is a terminal (default true). */
   progress?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -36,7 +40,10 @@ export interface SyncJobResult {
   run: RunReport;
   delivery: DeliveryReport;
   deadLetterPath: string;
-  /** 0 all delivered, 1 stopped (e.g. credentials refused), 2 some rows dead-lettered. */
+  /**
+   * 0 every row delivered; 1 the run did not finish (rows not settled: credentials refused, an
+   * outage; the next run sends them); 2 finished, some rows dead-lettered (invalid or refused).
+   */
   exitCode: 0 | 1 | 2;
 }
 
@@ -99,7 +106,16 @@ export async function runSyncJob(
     const deadLetterPath = options.deadLetter ?? join(stateDir, 'dead-letter.ndjson');
     const config = options.dryRun ? undefined : loadMixpanelConfig(env);
     const deadLetter = createDeadLetterFile(deadLetterPath, config?.secrets ?? []);
-    const sender = config ? createSender(config, { deadLetter }) : dryRunSender();
+    // Rows that failed for a reason not theirs are not dead-lettered: the run stops short of them
+    // and the next one reads and sends them again.
+    const sender = config
+      ? createSender(config, {
+          deadLetter,
+          retryFailedLater: true,
+          maxRetries: options.maxRetries,
+          backoff: options.backoff,
+        })
+      : dryRunSender();
     // Rows are read and mapped in a worker thread when the program can start one, so that work
     // and delivery run on two cores; otherwise here.
     const source = options.workerEntry
@@ -133,7 +149,8 @@ export async function runSyncJob(
       await source.close();
       await deadLetter.close();
     }
-    const exitCode = delivery.stoppedBecause ? 1 : delivery.deadLettered > 0 ? 2 : 0;
+    const exitCode =
+      run.incomplete !== undefined || delivery.stoppedBecause ? 1 : delivery.deadLettered > 0 ? 2 : 0;
     return { run, delivery, deadLetterPath, exitCode };
   } finally {
     unlock();
@@ -167,5 +184,11 @@ export function formatSyncJob(definition: SyncDefinition, result: SyncJobResult,
   }
   lines.push(formatReport(delivery));
   if (delivery.deadLettered > 0) lines.push(`dead-letter file: ${result.deadLetterPath}`);
+  if (run.incomplete !== undefined) {
+    lines.push(
+      `not finished:      ${run.incomplete}`,
+      '                   the checkpoint stays before the rows not delivered; the next run sends them',
+    );
+  }
   return lines.join('\n');
 }

@@ -4,10 +4,16 @@ import PQueue from 'p-queue';
 import type { Endpoint, Payload } from '../payload/index.js';
 import { LIMITS } from '../validation/index.js';
 import { SPEC_BACKOFF, backoffDelay, retryAfterMs, type BackoffPolicy } from './backoff.js';
-import { redact, type MixpanelConfig } from './config.js';
+import { basicAuthUser, redact, type MixpanelConfig } from './config.js';
 import type { DeadLetterSink } from './dead-letter-file.js';
 import { RateLimiter } from './rate-limit.js';
-import { emptyReport, type DeadLetterEntry, type DeadLetterStage, type DeliveryReport } from './report.js';
+import {
+  emptyReport,
+  type DeadLetterEntry,
+  type DeadLetterStage,
+  type DeliveryReport,
+  type Undelivered,
+} from './report.js';
 import { parseImportFailure, parseStatusReply } from './responses.js';
 import { createTransport, TransportError, type HttpResponse, type Transport } from './transport.js';
 
@@ -37,6 +43,13 @@ export interface SenderOptions {
   eventsPerSecond?: number;
   bytesPerMinute?: number;
   deadLetter?: DeadLetterSink;
+  /**
+   * Records not delivered for a reason that is not theirs (cause `failed`: credentials refused, an
+   * outage outlasting the retries, rate-limit waits exhausted, an unexpected answer) are left to the
+   * caller, which sends them again: counted in `report.toRetry`, not dead-lettered. For callers that
+   * can read their records again (a sync re-reads the rows on its next run). Default false.
+   */
+  retryFailedLater?: boolean;
   transport?: Transport;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -90,7 +103,7 @@ export interface Sender {
    * was not delivered, or whose delivery Mixpanel left uncertain; returns a function that removes it.
    * Callers that remember what they sent (e.g. profile hashes) use it to forget those records.
    */
-  onUndelivered(listener: (original: unknown) => void): () => void;
+  onUndelivered(listener: (original: unknown, why: Undelivered) => void): () => void;
   readonly report: DeliveryReport;
 }
 
@@ -167,23 +180,44 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
   };
   let stoppedBecause: string | undefined;
   const authorization = basicAuth(config);
-  const undeliveredListeners = new Set<(original: unknown) => void>();
+  const undeliveredListeners = new Set<(original: unknown, why: Undelivered) => void>();
+  const retryFailedLater = options.retryFailedLater ?? false;
 
-  function notifyUndelivered(item: { json?: string; original?: unknown; payload?: Payload }): void {
+  function notifyUndelivered(
+    item: { json?: string; original?: unknown; payload?: Payload },
+    why: Undelivered,
+  ): void {
     if (undeliveredListeners.size === 0) return;
     const original =
       item.original ?? item.payload?.body ?? (item.json !== undefined ? JSON.parse(item.json) : undefined);
-    for (const listener of undeliveredListeners) listener(original);
+    for (const listener of undeliveredListeners) listener(original, why);
   }
 
+  /**
+   * Settles records that were not delivered: dead-lettered, or (cause `failed` with
+   * `retryFailedLater`) counted for the caller to send again. The cause follows the stage
+   * (`validation` → invalid, `mixpanel` → refused, `exhausted` → failed) unless `failed` says that a
+   * Mixpanel answer was about the request, not its records.
+   */
   async function deadLetter(
     items: Array<{ json?: string; original?: unknown; payload?: Payload }>,
     stage: DeadLetterStage,
     reason: string,
     field?: string,
     unsent = false,
+    failed = stage === 'exhausted',
   ) {
     const cleanReason = redact(reason, config.secrets);
+    const why: Undelivered = {
+      cause: failed ? 'failed' : stage === 'validation' ? 'invalid' : 'refused',
+      reason: cleanReason,
+    };
+    if (failed && retryFailedLater) {
+      report.toRetry += items.length;
+      report.toRetryBecause ??= cleanReason;
+      for (const item of items) notifyUndelivered(item, why);
+      return;
+    }
     const key = `${stage}: ${cleanReason.length > 120 ? `${cleanReason.slice(0, 117)}...` : cleanReason}`;
     for (const item of items) {
       report.deadLettered++;
@@ -194,7 +228,7 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
       const entry: DeadLetterEntry = { record: item.original ?? payload, stage, reason: cleanReason };
       if (payload !== undefined) entry.payload = payload;
       if (field !== undefined) entry.field = field;
-      notifyUndelivered(item);
+      notifyUndelivered(item, why);
       await options.deadLetter?.write(entry);
     }
   }
@@ -325,7 +359,15 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
         await sleep(backoffDelay(policy, failures - 1, random));
         continue;
       }
-      await deadLetter(await batch.items(), 'mixpanel', `HTTP ${status}: ${response.body.slice(0, 300)}`);
+      // An answer Mixpanel's API does not give about records (404, 405, a proxy's 407…): the request failed.
+      await deadLetter(
+        await batch.items(),
+        'mixpanel',
+        `HTTP ${status}: ${response.body.slice(0, 300)}`,
+        undefined,
+        false,
+        true,
+      );
       return;
     }
   }
@@ -343,7 +385,8 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
   async function partialFailure(items: Item[], body: string): Promise<void> {
     const reply = parseImportFailure(body);
     if (reply === undefined || reply.failed.length === 0) {
-      await deadLetter(items, 'mixpanel', `HTTP 400: ${body.slice(0, 300)}`);
+      // A strict 400 names its failed records; one that names none was not about them.
+      await deadLetter(items, 'mixpanel', `HTTP 400: ${body.slice(0, 300)}`, undefined, false, true);
       return;
     }
     const failedAt = new Map<number, { field?: string; message: string }>();
@@ -371,7 +414,10 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
     report.delivered += items.length - failedAt.size - unattributed;
     report.unattributedFailures += unattributed;
     // Which records those were is unknown: every record of the batch not named is uncertain.
-    if (unattributed > 0) items.forEach((item, index) => failedAt.has(index) || notifyUndelivered(item));
+    if (unattributed > 0) {
+      const why: Undelivered = { cause: 'uncertain', reason: 'Mixpanel refused records it did not name' };
+      items.forEach((item, index) => failedAt.has(index) || notifyUndelivered(item, why));
+    }
   }
 
   function newBatch(): Batch {
@@ -548,12 +594,5 @@ async function unsealItems(body: Buffer, originals: unknown[] | undefined): Prom
 }
 
 function basicAuth(config: MixpanelConfig): string {
-  const { auth } = config;
-  const user =
-    auth.kind === 'service-account'
-      ? `${auth.username}:${auth.secret}`
-      : auth.kind === 'api-secret'
-        ? `${auth.secret}:`
-        : `${auth.token}:`;
-  return `Basic ${Buffer.from(user).toString('base64')}`;
+  return `Basic ${Buffer.from(basicAuthUser(config.auth)).toString('base64')}`;
 }
