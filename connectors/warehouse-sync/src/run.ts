@@ -27,6 +27,10 @@ export interface RunReport {
   payloads: number;
   /** Profiles rows whose mapped values are the same as when they were last delivered: not sent again. */
   unchanged: number;
+  /** Rows whose cursor is NULL (dead-lettered, or delivered with `null_cursor: deliver`). */
+  nullCursor: number;
+  /** Rows sharing their cursor and primary key with another row (all are read and sent). */
+  duplicateKeys: number;
   resumed: boolean;
   window: { after?: string; upTo?: string };
   elapsedMs: number;
@@ -94,6 +98,8 @@ export async function runSync(
     invalidByReason: {},
     payloads: 0,
     unchanged: 0,
+    nullCursor: 0,
+    duplicateKeys: 0,
     resumed,
     window: { after: window.after, upTo: window.upTo },
     elapsedMs: 0,
@@ -140,9 +146,12 @@ export async function runSync(
       .then(() => settled)
       .then(() => {
         if (page >= firstUnsettledPage) return;
-        if (mark !== undefined) profiles?.commitThrough(mark);
-        state.inProgress = { after: window.after, upTo: window.upTo, position };
-        store.save(state);
+        // A page without a position (its rows all share one (cursor, key)) moves no checkpoint.
+        if (position !== undefined) {
+          if (mark !== undefined) profiles?.commitThrough(mark);
+          state.inProgress = { after: window.after, upTo: window.upTo, position };
+          store.save(state);
+        }
         options.onPage?.({ rowsRead });
       });
     checkpoints.catch((error: unknown) => (checkpointFailure ??= { error }));
@@ -163,6 +172,8 @@ export async function runSync(
       if (incomplete !== undefined) break;
       collectGarbage();
       const number = pageNumber++;
+      report.nullCursor += page.nullCursor ?? 0;
+      report.duplicateKeys += page.duplicateKeys ?? 0;
       for (const row of page.rows) {
         report.rowsRead++;
         if (row.kind === 'invalid') {
