@@ -146,9 +146,15 @@ export async function runSync(
       .then(() => settled)
       .then(() => {
         if (page >= firstUnsettledPage) return;
+<<<<<<< HEAD
         // A page without a position (its rows all share one (cursor, key)) moves no checkpoint.
         if (position !== undefined) {
           if (mark !== undefined) profiles?.commitThrough(mark);
+=======
+        if (mark !== undefined) profiles?.commitThrough(mark);
+        // A page without a position (its rows all share one (cursor, key)) moves no checkpoint.
+        if (position !== undefined) {
+>>>>>>> window
           state.inProgress = { after: window.after, upTo: window.upTo, position };
           store.save(state);
         }
@@ -171,9 +177,15 @@ export async function runSync(
       // Everything read from here on would be sent again by the next run: stop reading.
       if (incomplete !== undefined) break;
       collectGarbage();
+<<<<<<< HEAD
       const number = pageNumber++;
       report.nullCursor += page.nullCursor ?? 0;
       report.duplicateKeys += page.duplicateKeys ?? 0;
+=======
+      report.nullCursor += page.nullCursor ?? 0;
+      report.duplicateKeys += page.duplicateKeys ?? 0;
+      const number = pageNumber++;
+>>>>>>> window
       for (const row of page.rows) {
         report.rowsRead++;
         if (row.kind === 'invalid') {
