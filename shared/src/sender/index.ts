@@ -12,3 +12,21 @@ export { createDeadLetterFile, createDeadLetterList, type DeadLetterSink } from 
 export { formatReport, type DeadLetterEntry, type DeadLetterStage, type DeliveryReport } from './report.js';
 export { SPEC_BACKOFF, backoffDelay, retryAfterMs, type BackoffPolicy } from './backoff.js';
 export { createTransport, TransportError, type Transport, type HttpResponse } from './transport.js';
+export {
+  classifyStatus,
+  readFailedRecords,
+  readStatusReply,
+  readStrictFailure,
+  type FailedRecord,
+  type StatusClass,
+  type StrictFailure,
+} from './answers.js';
+export {
+  decideRetry,
+  FIRST_ATTEMPT,
+  type Attempts,
+  type RequestOutcome,
+  type RetryDecision,
+  type RetryInput,
+  type RetrySettings,
+} from './retry.js';
