@@ -44,22 +44,6 @@ export interface SenderOptions {
   now?: () => number;
 }
 
-/**
- * One record on its way: its JSON (serialized once) and, only when it differs from the payload,
- * what came in. Queued batches hold nothing else, so memory stays small while requests wait.
- */
-interface Item {
-  json: string;
-  original?: unknown;
-}
-
-/** Records filling one request; `settle` hands over the promise of its delivery. */
-interface Batch {
-  items: Item[];
-  bytes: number;
-  settle: (delivery: Promise<void>) => void;
-}
-
 export interface Sender {
   /**
    * Queues one payload. Returns a promise only when the caller must wait (a full queue, or a
