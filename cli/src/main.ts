@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { stopYoungGenerationGrowth } from '@idmerge/shared/memory';
 import { registerCommands } from './commands/index.js';
+import { EXIT } from './exit-codes.js';
 import { ENTRY_KEY } from './worker-entry.js';
 
 // The launcher (cli/bin/idmerge.mjs) runs in the main thread only and records the entry it loaded:
@@ -23,7 +24,7 @@ if (isMainThread) {
 
   program.parseAsync(process.argv).catch((error: unknown) => {
     console.error(`idmerge: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.failed;
   });
 } else {
   // Started again by itself in a worker thread (e.g. a sync reading and mapping rows beside delivery).

@@ -30,3 +30,4 @@ export {
   type RetryInput,
   type RetrySettings,
 } from './retry.js';
+export { createDryRunSender } from './dry-run.js';
