@@ -6,7 +6,8 @@ import { EXIT } from './exit-codes.js';
 import { ENTRY_KEY } from './worker-entry.js';
 
 // The launcher (cli/bin/idmerge.mjs) runs in the main thread only and records the entry it loaded:
-// then node:worker_threads (~1.5 MB of memory) is loaded only by commands that start a worker.
+// then node:worker_threads, which costs memory in every process that loads it, is loaded only by
+// commands that start a worker.
 const launched = (globalThis as Record<symbol, unknown>)[ENTRY_KEY] !== undefined;
 const { isMainThread, workerData } = launched
   ? { isMainThread: true, workerData: undefined }
