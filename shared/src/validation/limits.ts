@@ -1,4 +1,4 @@
-/** Mixpanel's ingestion limits (../shared/spec/ingestion-api.md, "Limits"). */
+/** Mixpanel's ingestion limits: per request, per event, per property. */
 export const LIMITS = {
   maxEventsPerRequest: 2000,
   maxRequestBytes: 10_000_000,
