@@ -14,7 +14,7 @@ function text(value: unknown): string {
 }
 
 /**
- * Original ID Merge (../shared/spec/id-merge.md): clusters are formed only by `$identify`,
+ * Original ID Merge: clusters are formed only by `$identify`,
  * `$create_alias` and `$merge`; every event keeps the distinct_id it was sent with.
  */
 export class OriginalIdentityModel extends BaseIdentityModel {

@@ -11,7 +11,7 @@ function nonEmptyString(value: unknown): string | undefined {
 }
 
 /**
- * Simplified ID Merge (../shared/spec/id-merge.md): `$device_id`/`$user_id` on ordinary events;
+ * Simplified ID Merge: `$device_id`/`$user_id` on ordinary events;
  * the first event with both links the device to the user; first link wins; a cluster holds one
  * user ID. Identity events ($identify, $create_alias, $merge) create no links.
  */

@@ -1,5 +1,5 @@
 /**
- * Identifier rules of Mixpanel's ingestion API (../shared/spec/ingestion-api.md, "Event validation").
+ * Identifier rules of Mixpanel's ingestion API (strict-mode event validation).
  */
 
 /** Values Mixpanel refuses as distinct_id, $device_id, $user_id or $insert_id (trimmed, any case). */
@@ -88,7 +88,7 @@ const DEVICE_PREFIX = '$device:';
 
 /**
  * The UUID form `$identify` accepts for its anonymous ID: a UUID v4, with or without the
- * `$device:` prefix (../shared/spec/id-merge.md, Original ID Merge).
+ * `$device:` prefix (Original ID Merge).
  */
 export function isAnonUuidForm(id: string): boolean {
   return isUuidV4(id.startsWith(DEVICE_PREFIX) ? id.slice(DEVICE_PREFIX.length) : id);
