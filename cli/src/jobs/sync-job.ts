@@ -114,7 +114,11 @@ export async function runSyncJob(
 }
 
 /** The run report as people read it: window, rows, top invalid reasons, then the delivery report. */
-export function formatSyncJob(definition: SyncDefinition, result: SyncJobResult, dryRun = false): string {
+export function formatSyncJob(
+  definition: SyncDefinition,
+  result: SyncJobResult,
+  { dryRun = false }: { dryRun?: boolean } = {},
+): string {
   const { run, delivery } = result;
   const lines = [
     `sync ${definition.name}${dryRun ? ' (dry run: nothing sent)' : ''}`,

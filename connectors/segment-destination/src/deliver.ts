@@ -39,12 +39,12 @@ interface HttpOutcome {
   text: string;
 }
 
+/** POSTs a JSON body; `gzip` compresses it (only /import accepts that), `authorization` is sent when given. */
 async function post(
   request: RequestClient,
   url: string,
   body: string,
-  gzip: boolean,
-  authorization?: string,
+  { gzip, authorization }: { gzip: boolean; authorization?: string },
 ): Promise<HttpOutcome> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
   if (gzip) headers['Content-Encoding'] = 'gzip';
@@ -116,7 +116,7 @@ async function sendImport(
   const query = [strict ? 'strict=1' : 'strict=0', auth.query].filter(Boolean).join('&');
   const url = `${apiHost(settings)}/import?${query}`;
   const body = JSON.stringify(group.map((owned) => owned.payload.body));
-  const outcome = await post(request, url, body, true, auth.authorization);
+  const outcome = await post(request, url, body, { gzip: true, authorization: auth.authorization });
   if (outcome.status === 200) return;
   if (outcome.status === 400) {
     const answer = readStrictFailure(outcome.text, group.length, (i) =>
@@ -170,7 +170,7 @@ async function sendProfiles(
   // Each profile update is its own request so a rejection names exactly one Segment event.
   for (const owned of group) {
     const url = `${apiHost(settings)}/${endpoint}?verbose=1`;
-    const outcome = await post(request, url, JSON.stringify([owned.payload.body]), false);
+    const outcome = await post(request, url, JSON.stringify([owned.payload.body]), { gzip: false });
     if (outcome.status !== 200) {
       fail(owned.item, classify(outcome.status, outcome.text));
       continue;
