@@ -102,10 +102,10 @@ export function createDispatcher(settings: DispatchSettings): Dispatcher {
       });
       switch (decision.action) {
         case 'accepted':
-          await accept(endpoint, batch, 'response' in outcome ? outcome.response.body : '');
+          await accept(endpoint, batch, decision.body);
           return;
         case 'partial':
-          await partialFailure(await batch.items(), 'response' in outcome ? outcome.response.body : '');
+          await partialFailure(await batch.items(), decision.body);
           return;
         case 'retry':
           report.retriedRequests++;

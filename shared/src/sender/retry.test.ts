@@ -24,8 +24,8 @@ function decide(outcome: RetryInput['outcome'], more: Partial<RetryInput> = {}) 
 
 describe('decideRetry', () => {
   it('200 is accepted (the answer is read next); a 400 of /import is a partial success', () => {
-    expect(decide(answer(200))).toEqual({ action: 'accepted' });
-    expect(decide(answer(400, '{}'))).toEqual({ action: 'partial' });
+    expect(decide(answer(200, '1'))).toEqual({ action: 'accepted', body: '1' });
+    expect(decide(answer(400, '{}'))).toEqual({ action: 'partial', body: '{}' });
   });
 
   it('a 400 of another endpoint and unknown statuses dead-letter the request at once', () => {

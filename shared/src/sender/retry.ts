@@ -29,8 +29,8 @@ export type RequestOutcome = { response: HttpResponse } | { error: TransportErro
 
 /**
  * What to do next with a request:
- * - `accepted`: 200, read the answer's body (`/track`, `/engage`, `/groups` can still refuse);
- * - `partial`: a 400 of `/import`, read which records failed (`readStrictFailure`);
+ * - `accepted`: 200, read the answer's `body` (`/track`, `/engage`, `/groups` can still refuse);
+ * - `partial`: a 400 of `/import`, read which records failed from `body` (`readStrictFailure`);
  * - `retry`: send the same request again after `afterMs`, a failure retry;
  * - `wait`: send it again after `afterMs`, a rate-limit wait;
  * - `split`: send each half of the records on its own;
@@ -39,8 +39,8 @@ export type RequestOutcome = { response: HttpResponse } | { error: TransportErro
  * `retry` and `wait` carry the attempts to pass in with the next outcome.
  */
 export type RetryDecision =
-  | { action: 'accepted' }
-  | { action: 'partial' }
+  | { action: 'accepted'; body: string }
+  | { action: 'partial'; body: string }
   | { action: 'retry'; afterMs: number; attempts: Attempts }
   | { action: 'wait'; afterMs: number; attempts: Attempts }
   | { action: 'split' }
@@ -74,7 +74,7 @@ export function decideRetry(input: RetryInput): RetryDecision {
   const { status, body, headers } = outcome.response;
   switch (classifyStatus(status)) {
     case 'accepted':
-      return { action: 'accepted' };
+      return { action: 'accepted', body };
     case 'stop':
       return {
         action: 'stop',
@@ -112,7 +112,7 @@ export function decideRetry(input: RetryInput): RetryDecision {
       return failureRetry(input, `HTTP ${status} ${body.slice(0, 200)}`);
     case 'refused':
       return input.endpoint === 'import' && status === 400
-        ? { action: 'partial' }
+        ? { action: 'partial', body }
         : { action: 'dead-letter', stage: 'mixpanel', reason: `HTTP ${status}: ${body.slice(0, 300)}` };
   }
 }
