@@ -17,6 +17,16 @@ export {
   type IdentitiesMapping,
   type ProfilesMapping,
 } from './warehouse/column-mapping.js';
-export { mapWarehouseRow, columnsRead, idValue, type RowMappingOptions } from './warehouse/map-row.js';
+export { mapWarehouseRow, columnsRead, type RowMappingOptions } from './warehouse/map-row.js';
+export {
+  anonymousDistinctId,
+  identifyAcceptsAnonId,
+  originalAliasEvent,
+  originalLinkEvent,
+  readId,
+  setEventIdentity,
+  type OriginalLinkOptions,
+  type RecordIds,
+} from './identity-properties.js';
 export { flatRowToEvent, type FlatRowOptions } from './flat-row.js';
 export { mapProfileOperations, type ProfileOperationsInput } from './profile-operations.js';

@@ -1,5 +1,5 @@
 import type { IdMergeMode, MixpanelEvent } from '../payload/index.js';
-import { isInvalidId, isValidInsertId } from './ids.js';
+import { idVerdict, isBlank, isValidInsertId, type IdVerdict } from './ids.js';
 import { EARLIEST_EVENT_MS, LIMITS, MAX_FUTURE_MS } from './limits.js';
 import { checkValueTree, type Violation } from './values.js';
 
@@ -32,28 +32,38 @@ export function isMixpanelEvent(value: unknown): value is MixpanelEvent {
   return isObject(value) && typeof value.event === 'string' && isObject(value.properties);
 }
 
-function checkId(field: string, value: unknown, violations: Violation[], allowEmpty: boolean): void {
-  if (typeof value !== 'string') {
-    violations.push({ field, message: `must be a string, got ${value === null ? 'null' : typeof value}` });
-  } else if (value === '' && !allowEmpty) {
-    violations.push({ field, message: 'must not be empty' });
-  } else if (value !== '' && isInvalidId(value)) {
-    violations.push({
-      field,
-      message: `"${value}" is on Mixpanel's list of invalid IDs (it would merge unrelated people); send a real ID or leave the field out`,
-    });
+function checkId(
+  field: string,
+  value: unknown,
+  violations: Violation[],
+  allowEmpty: boolean,
+  verdict: IdVerdict = idVerdict(value),
+): void {
+  switch (verdict) {
+    case 'usable':
+      return;
+    case 'not_a_string':
+      violations.push({ field, message: `must be a string, got ${typeof value}` });
+      return;
+    case 'invalid':
+      violations.push({
+        field,
+        message: `"${value as string}" is on Mixpanel's list of invalid IDs (it would merge unrelated people); send a real ID or leave the field out`,
+      });
+      return;
+    case 'none':
+      if (typeof value !== 'string') {
+        violations.push({
+          field,
+          message: `must be a string, got ${value === null ? 'null' : typeof value}`,
+        });
+      } else if (!allowEmpty) {
+        violations.push({
+          field,
+          message: value === '' ? 'must not be empty' : 'must not be blank (it holds only whitespace)',
+        });
+      }
   }
-}
-
-/** `text.trim() === ''`, without the call when the first character is visible ASCII. */
-function isBlank(text: string): boolean {
-  const first = text.charCodeAt(0);
-  if (first > 0x20 && first < 0x7f) return false;
-  return text.trim() === '';
-}
-
-function present(value: unknown): boolean {
-  return value !== undefined && value !== null && value !== '';
 }
 
 function checkTime(props: Record<string, unknown>, nowMs: number, violations: Violation[]): void {
@@ -96,10 +106,13 @@ function checkIdentity(
     if (name.charCodeAt(0) === 0x24 && IDENTITY_EVENTS.has(name)) {
       violations.push({ field: 'event', message: SIMPLIFIED_IDENTITY_EVENT_MESSAGE });
     }
-    const hasDevice = present(props.$device_id);
-    const hasUser = present(props.$user_id);
-    if (hasDevice) checkId('properties.$device_id', props.$device_id, violations, false);
-    if (hasUser) checkId('properties.$user_id', props.$user_id, violations, false);
+    // A blank $device_id or $user_id names nobody (idVerdict): it is absent, not an error.
+    const device = idVerdict(props.$device_id);
+    const user = idVerdict(props.$user_id);
+    const hasDevice = device !== 'none';
+    const hasUser = user !== 'none';
+    if (hasDevice) checkId('properties.$device_id', props.$device_id, violations, false, device);
+    if (hasUser) checkId('properties.$user_id', props.$user_id, violations, false, user);
     if (!hasDistinct && !hasDevice && !hasUser) {
       violations.push({
         field: 'properties.distinct_id',

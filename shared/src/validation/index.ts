@@ -1,4 +1,13 @@
-export { INVALID_IDS, isInvalidId, isUuidV4, isValidInsertId } from './ids.js';
+export {
+  INVALID_IDS,
+  idVerdict,
+  isBlank,
+  isInvalidId,
+  isUuidV4,
+  isValidInsertId,
+  usableId,
+  type IdVerdict,
+} from './ids.js';
 export { LIMITS, EARLIEST_EVENT_MS, MAX_FUTURE_MS } from './limits.js';
 export {
   validateEvent,

@@ -1,4 +1,4 @@
-import { isInvalidId } from './ids.js';
+import { idVerdict } from './ids.js';
 import { LIMITS } from './limits.js';
 import type { EventValidation } from './event.js';
 import type { Violation } from './values.js';
@@ -21,10 +21,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function checkKeyField(update: Record<string, unknown>, field: string, violations: Violation[]): void {
   const value = update[field];
-  if (typeof value !== 'string' || value === '') {
+  const verdict = idVerdict(value);
+  if (verdict === 'none' || verdict === 'not_a_string') {
     violations.push({ field, message: 'is required: a non-empty string' });
-  } else if (isInvalidId(value)) {
-    violations.push({ field, message: `"${value}" is on Mixpanel's list of invalid IDs` });
+  } else if (verdict === 'invalid') {
+    violations.push({ field, message: `"${value as string}" is on Mixpanel's list of invalid IDs` });
   }
 }
 
