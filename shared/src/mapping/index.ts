@@ -1,7 +1,8 @@
 export type { MappingIssue, MappingResult } from './issues.js';
 export { parseEventTime, isKnownTimeZone, type TimeOptions, type TimeResult } from './time.js';
 export { deriveInsertId, insertIdFrom } from './insert-id.js';
-export { profilePropertiesFromTraits, toJsonValue } from './traits.js';
+export { profilePropertiesFromTraits } from './traits.js';
+export { toJsonValue, MAX_VALUE_DEPTH } from './json-value.js';
 export {
   segmentCallSchema,
   segmentMappingOptionsSchema,

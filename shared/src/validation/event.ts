@@ -1,6 +1,6 @@
 import type { IdMergeMode, MixpanelEvent } from '../payload/index.js';
 import { idVerdict, isBlank, isValidInsertId, type IdVerdict } from './ids.js';
-import { EARLIEST_EVENT_MS, LIMITS, MAX_FUTURE_MS } from './limits.js';
+import { describeInstant, EARLIEST_EVENT_MS, LIMITS, MAX_FUTURE_MS } from './limits.js';
 import { checkValueTree, type Violation } from './values.js';
 
 export type { Violation } from './values.js';
@@ -74,7 +74,7 @@ function checkTime(props: Record<string, unknown>, nowMs: number, violations: Vi
       message:
         time === undefined
           ? 'is required: seconds or milliseconds since the Unix epoch'
-          : `must be a number of seconds or milliseconds since the Unix epoch, got ${JSON.stringify(time)}`,
+          : `must be a number of seconds or milliseconds since the Unix epoch, got ${typeof time === 'number' ? String(time) : typeof time === 'string' ? JSON.stringify(time) : typeof time}`,
     });
     return;
   }
@@ -87,7 +87,7 @@ function checkTime(props: Record<string, unknown>, nowMs: number, violations: Vi
   } else if (ms > nowMs + MAX_FUTURE_MS) {
     violations.push({
       field: 'properties.time',
-      message: `${new Date(ms).toISOString()} is more than one hour in the future; check the clock or the time zone`,
+      message: `${describeInstant(ms)} is more than one hour in the future; check the clock or the time zone`,
     });
   }
 }

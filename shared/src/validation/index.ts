@@ -8,7 +8,7 @@ export {
   usableId,
   type IdVerdict,
 } from './ids.js';
-export { LIMITS, EARLIEST_EVENT_MS, MAX_FUTURE_MS } from './limits.js';
+export { LIMITS, EARLIEST_EVENT_MS, MAX_FUTURE_MS, MAX_VALUE_DEPTH, describeInstant } from './limits.js';
 export {
   validateEvent,
   eventViolations,

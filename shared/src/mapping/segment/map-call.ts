@@ -9,9 +9,10 @@ import {
   setEventIdentity,
 } from '../identity-properties.js';
 import { deriveInsertId, insertIdFrom } from '../insert-id.js';
-import { failure, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
+import { guarded, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
 import { parseEventTime } from '../time.js';
-import { profilePropertiesFromTraits, toJsonValue } from '../traits.js';
+import { toJsonValue } from '../json-value.js';
+import { profilePropertiesFromTraits } from '../traits.js';
 import { contextProperties, readPath } from './context.js';
 import {
   segmentCallSchema,
@@ -94,7 +95,7 @@ function event(
 function callProperties(facts: CallFacts): JsonObject {
   const properties: JsonObject = {};
   for (const [key, value] of Object.entries(facts.call.properties ?? {})) {
-    if (value !== undefined) properties[key] = toJsonValue(value);
+    if (value !== undefined) properties[key] = toJsonValue(value, key, 'properties');
   }
   return properties;
 }
@@ -290,7 +291,7 @@ export function mapSegmentCall(call: unknown, options: SegmentMappingOptions, in
     };
   }
   const resolved = resolveOptions(options);
-  try {
+  return guarded(record, () => {
     const facts = readFacts(parsed.data, record, resolved);
     const payloads =
       parsed.data.type === 'track'
@@ -303,8 +304,5 @@ export function mapSegmentCall(call: unknown, options: SegmentMappingOptions, in
               ? mapAlias(facts)
               : mapGroup(facts);
     return finalize(record, payloads, facts.warnings, resolved);
-  } catch (error) {
-    if (error instanceof MappingFailure) return failure(record, error.field, error.code, error.message);
-    throw error;
-  }
+  });
 }

@@ -3,9 +3,9 @@ import { isBlank } from '../../validation/index.js';
 import { finalize } from '../finalize.js';
 import { originalLinkEvent, readId, setEventIdentity } from '../identity-properties.js';
 import { deriveInsertId, insertIdFrom } from '../insert-id.js';
-import { failure, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
+import { guarded, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
 import { parseEventTime } from '../time.js';
-import { toJsonValue } from '../traits.js';
+import { toJsonValue } from '../json-value.js';
 import type { ColumnMapping, EventsMapping, IdentitiesMapping, ProfilesMapping } from './column-mapping.js';
 
 export interface RowMappingOptions {
@@ -20,9 +20,18 @@ export interface RowMappingOptions {
 
 type Row = Record<string, unknown>;
 
+/** A key value as text for a label; never throws (a null-prototype object has no toString). */
+function keyText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function rowLabel(row: Row, options: RowMappingOptions): string {
   const keys = options.keyColumns ?? [];
-  if (keys.length > 0) return `row ${keys.map((key) => `${key}=${String(row[key])}`).join(',')}`;
+  if (keys.length > 0) return `row ${keys.map((key) => `${key}=${keyText(row[key])}`).join(',')}`;
   return options.rowIndex === undefined ? 'row' : `row ${options.rowIndex}`;
 }
 
@@ -136,7 +145,7 @@ function rowProperties(row: Row, plan: PropertyPlan): JsonObject {
     const value = row[column];
     if (value === undefined || skip.has(column)) continue;
     if (include !== undefined && !include.has(column)) continue;
-    properties[rename[column] ?? column] = toJsonValue(value);
+    properties[rename[column] ?? column] = toJsonValue(value, column);
   }
   return properties;
 }
@@ -248,7 +257,7 @@ function mapProfilesRow(row: Row, mapping: ProfilesMapping, options: RowMappingO
 export function mapWarehouseRow(row: Row, mapping: ColumnMapping, options: RowMappingOptions): MappingResult {
   const record = rowLabel(row, options);
   const warnings: MappingIssue[] = [];
-  try {
+  return guarded(record, () => {
     const payloads =
       mapping.type === 'events'
         ? mapEventsRow(row, mapping, options)
@@ -256,8 +265,5 @@ export function mapWarehouseRow(row: Row, mapping: ColumnMapping, options: RowMa
           ? mapIdentitiesRow(row, mapping, options, record, warnings)
           : mapProfilesRow(row, mapping, options);
     return finalize(record, payloads, warnings, options);
-  } catch (error) {
-    if (error instanceof MappingFailure) return failure(record, error.field, error.code, error.message);
-    throw error;
-  }
+  });
 }
