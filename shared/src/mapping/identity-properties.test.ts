@@ -45,6 +45,15 @@ describe('identity properties per ID Merge API', () => {
     expect(identify).toEqual({
       event: { event: '$identify', properties: { distinct_id: 'U', $identified_id: 'U', $anon_id: UUID } },
     });
+    const prefixed = originalLinkEvent(
+      {},
+      'U',
+      `$device:${UUID}`,
+      { strategy: 'identify', nonUuidFallback: 'merge' },
+      source,
+    );
+    expect(prefixed.event?.event).toBe('$identify');
+    expect(prefixed.warning).toBeUndefined();
     const merged = originalLinkEvent(
       {},
       'U',
@@ -84,7 +93,7 @@ describe('identity properties per ID Merge API', () => {
 
   it('the Segment and the warehouse mappers send the same link for the same pair of IDs', () => {
     for (const mode of ['simplified', 'original'] as const) {
-      for (const anon of [UUID, 'D1']) {
+      for (const anon of [UUID, `$device:${UUID}`, 'D1']) {
         const call = mapSegmentCall(
           { type: 'identify', userId: 'U1', anonymousId: anon, messageId: 'm1', timestamp: TIME },
           { mode, nowMs: NOW, linkEventName: 'Linked' },

@@ -1,6 +1,6 @@
 import { DEVICE_PREFIX } from '../identity/device-prefix.js';
 import type { IdMergeMode, JsonObject, MixpanelEvent } from '../payload/index.js';
-import { idVerdict, isUuidV4 } from '../validation/index.js';
+import { idVerdict, isAnonUuidForm } from '../validation/index.js';
 import type { MappingIssue } from './issues.js';
 
 /**
@@ -12,7 +12,7 @@ import type { MappingIssue } from './issues.js';
  * | what                 | Simplified                                 | Original                                        |
  * |----------------------|--------------------------------------------|-------------------------------------------------|
  * | ordinary event       | `$device_id` = device, `$user_id` = user   | `distinct_id` = distinct ?? user ?? device      |
- * | link device → user   | ordinary event carrying both IDs           | `$identify` (UUID v4 anon) or `$merge` fallback |
+ * | link device → user   | ordinary event carrying both IDs           | `$identify` (UUID-form anon) or `$merge`        |
  * | alias previous → user| ordinary event carrying both IDs           | `$create_alias`, or `$merge` when asked         |
  * | anonymous profile    | `$device:<device>`                         | the device ID                                   |
  *
@@ -64,9 +64,12 @@ export function anonymousDistinctId(mode: IdMergeMode, device: string): string {
   return mode === 'simplified' ? `${DEVICE_PREFIX}${device}` : device;
 }
 
-/** True when Original's `$identify` accepts `anon` as its anonymous ID (check 2 of the spec). */
+/**
+ * True when Original's `$identify` accepts `anon` as its anonymous ID (check 2 of the spec: a UUID
+ * v4, with or without `$device:`): the same test the identity model applies.
+ */
 export function identifyAcceptsAnonId(anon: string): boolean {
-  return isUuidV4(anon);
+  return isAnonUuidForm(anon);
 }
 
 /** How an Original link is sent: `$identify` where it can merge, or always `$merge`. */
@@ -118,7 +121,7 @@ export function originalLinkEvent(
     field: source.field,
     code: 'original_non_uuid_anon',
     message:
-      `${source.label} "${anon}" is not a UUID v4, so Mixpanel would silently refuse the $identify (errAnonDistinctIdNonGUIDForm); ` +
+      `${source.label} "${anon}" is not a UUID v4 (with or without $device:), so Mixpanel would silently refuse the $identify (errAnonDistinctIdNonGUIDForm); ` +
       (skip ? 'the merge was skipped as configured' : 'sent as $merge through /import instead'),
   };
   return skip ? { warning } : { event: merge, warning };

@@ -1,4 +1,5 @@
 import type { IdMergeMode, MixpanelEvent } from '../payload/index.js';
+import { identifyParties } from './identify.js';
 import { idVerdict, isBlank, isValidInsertId, type IdVerdict } from './ids.js';
 import { describeInstant, EARLIEST_EVENT_MS, LIMITS, MAX_FUTURE_MS } from './limits.js';
 import { checkValueTree, type Violation } from './values.js';
@@ -123,10 +124,18 @@ function checkIdentity(
   }
 
   switch (name) {
-    case '$identify':
-      checkId('properties.$identified_id', props.$identified_id, violations, false);
-      checkId('properties.$anon_id', props.$anon_id, violations, false);
+    case '$identify': {
+      const parties = identifyParties(props);
+      if (parties.identifiedField === 'properties.distinct_id') {
+        // Checked above, except that as the identified side it must name someone (not empty or blank).
+        if (idVerdict(props.distinct_id) === 'none')
+          checkId('properties.distinct_id', props.distinct_id, violations, false, 'none');
+      } else {
+        checkId(parties.identifiedField, parties.identified, violations, false);
+      }
+      checkId(parties.anonField, parties.anon, violations, false);
       return;
+    }
     case '$create_alias':
       checkId('properties.distinct_id', props.distinct_id, violations, false);
       checkId('properties.alias', props.alias, violations, false);

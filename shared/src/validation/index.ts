@@ -1,6 +1,7 @@
 export {
   INVALID_IDS,
   idVerdict,
+  isAnonUuidForm,
   isBlank,
   isInvalidId,
   isUuidV4,
@@ -9,6 +10,7 @@ export {
   type IdVerdict,
 } from './ids.js';
 export { LIMITS, EARLIEST_EVENT_MS, MAX_FUTURE_MS, MAX_VALUE_DEPTH, describeInstant } from './limits.js';
+export { identifyParties, type IdentifyParties } from './identify.js';
 export {
   validateEvent,
   eventViolations,

@@ -165,7 +165,7 @@ function mapIdentify(facts: CallFacts): Payload[] {
   return payloads;
 }
 
-/** Original: `$identify` for a UUID v4 anonymous ID, else the configured fallback. */
+/** Original: `$identify` for an anonymous ID in UUID form, else the configured fallback. */
 function originalLink(facts: CallFacts, userId: string, anonId: string): Payload[] {
   const base = { time: facts.timeMs, $insert_id: facts.insertId } as JsonObject;
   if (facts.options.token !== undefined) base.token = facts.options.token;
