@@ -7,6 +7,7 @@ export {
   segmentCallSchema,
   segmentMappingOptionsSchema,
   type SegmentCall,
+  type SegmentCallFields,
   type SegmentMappingOptions,
 } from './segment/schema.js';
 export { mapSegmentCall } from './segment/map-call.js';
