@@ -146,15 +146,9 @@ export async function runSync(
       .then(() => settled)
       .then(() => {
         if (page >= firstUnsettledPage) return;
-<<<<<<< HEAD
-        // A page without a position (its rows all share one (cursor, key)) moves no checkpoint.
-        if (position !== undefined) {
-          if (mark !== undefined) profiles?.commitThrough(mark);
-=======
         if (mark !== undefined) profiles?.commitThrough(mark);
         // A page without a position (its rows all share one (cursor, key)) moves no checkpoint.
         if (position !== undefined) {
->>>>>>> window
           state.inProgress = { after: window.after, upTo: window.upTo, position };
           store.save(state);
         }
@@ -164,10 +158,9 @@ export async function runSync(
   };
   // Records wait in batches for delivery long enough to reach V8's old space, which it lets grow
   // lazily by a hundred megabytes or more; collecting on growth keeps this thread's heap small.
-  // Little is alive here, so a full collection is quick: a 16 MB margin measured ~15 MB less peak
-  // memory than 32 MB for ~5% of the speed; 8 MB (old generation only) measured no lower at 10M
-  // rows (the reading thread keeps the default margin: it gains no memory from a smaller one and
-  // loses speed).
+  // Little is alive here, so a full collection is quick. The margin trades a little speed for
+  // lower peak memory; a smaller one gains no memory, and the reading thread keeps the default
+  // margin, where a smaller one only costs speed (the measurements: docs/benchmarks.md).
   const collectGarbage = collectionOnHeapGrowth(DELIVERY_HEAP_GROWTH_BYTES);
   let pageNumber = 0;
   let readFailure: { error: unknown } | undefined;
@@ -177,15 +170,9 @@ export async function runSync(
       // Everything read from here on would be sent again by the next run: stop reading.
       if (incomplete !== undefined) break;
       collectGarbage();
-<<<<<<< HEAD
-      const number = pageNumber++;
-      report.nullCursor += page.nullCursor ?? 0;
-      report.duplicateKeys += page.duplicateKeys ?? 0;
-=======
       report.nullCursor += page.nullCursor ?? 0;
       report.duplicateKeys += page.duplicateKeys ?? 0;
       const number = pageNumber++;
->>>>>>> window
       for (const row of page.rows) {
         report.rowsRead++;
         if (row.kind === 'invalid') {
