@@ -3,14 +3,16 @@
 // POST /_proxy/mode {"mode": M, "after": N} makes the proxy pass N more requests, then answer every
 // request with M: pass, 401, 403, 503, lost (the connection is closed before any answer, after the
 // request reached the target), or echo (HTTP 400 whose body repeats the request's headers, as some
-// servers do). GET /_proxy/stats tells how many requests were passed and faulted.
+// servers do); "delayMs" holds each passed request that long first (a slow server). GET /_proxy/stats tells how many requests were passed and faulted.
 import { Buffer } from 'node:buffer';
 import { createServer, request } from 'node:http';
+import { setTimeout } from 'node:timers';
 import { URL } from 'node:url';
 
 const target = new URL(process.argv[2] ?? '');
 let mode = 'pass';
 let passesLeft = 0;
+let delayMs = 0;
 const stats = { passed: 0, faulted: 0 };
 
 function forward(req, body, res) {
@@ -50,6 +52,7 @@ const server = createServer((req, res) => {
       const wanted = JSON.parse(body.toString('utf8'));
       mode = wanted.mode;
       passesLeft = wanted.after ?? 0;
+      delayMs = wanted.delayMs ?? 0;
       res.end('{}');
       return;
     }
@@ -62,6 +65,7 @@ const server = createServer((req, res) => {
     if (passesLeft > 0) passesLeft--;
     if (fault === 'pass') {
       stats.passed++;
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       await forward(req, body, res);
       return;
     }

@@ -6,8 +6,8 @@ export type ProxyMode = 'pass' | '401' | '403' | '503' | 'lost' | 'echo';
 
 export interface FaultProxy {
   url: string;
-  /** Passes `after` more requests, then answers every request with `mode`. */
-  set(mode: ProxyMode, after?: number): Promise<void>;
+  /** Passes `after` more requests, then answers every request with `mode`; passed ones wait `delayMs` first. */
+  set(mode: ProxyMode, after?: number, delayMs?: number): Promise<void>;
   stats(): Promise<{ passed: number; faulted: number }>;
   stop(): Promise<void>;
 }
@@ -31,8 +31,11 @@ export function startFaultProxy(target: string): Promise<FaultProxy> {
       const url = match[1] as string;
       resolve({
         url,
-        async set(mode, after = 0) {
-          await fetch(`${url}/_proxy/mode`, { method: 'POST', body: JSON.stringify({ mode, after }) });
+        async set(mode, after = 0, delayMs = 0) {
+          await fetch(`${url}/_proxy/mode`, {
+            method: 'POST',
+            body: JSON.stringify({ mode, after, delayMs }),
+          });
         },
         stats: async () => (await (await fetch(`${url}/_proxy/stats`)).json()) as never,
         stop: () =>

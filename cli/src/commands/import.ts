@@ -2,10 +2,10 @@ import { access } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   createDeadLetterFile,
+  createDryRunSender,
   createSender,
   flatRowToEvent,
   formatReport,
-  ID_MERGE_MODES,
   loadMixpanelConfig,
   redact,
   secretsFromEnv,
@@ -16,16 +16,17 @@ import {
   type Payload,
 } from '@idmerge/shared';
 import { collectionOnHeapGrowth } from '@idmerge/shared/memory';
-import { backoffPolicy, wholeNumber } from '../options.js';
+import { deliveryExitCode, EXIT } from '../exit-codes.js';
+import { backoffPolicy, modeOption, wholeNumber } from '../options.js';
 import { FORMATS, readRecordBatches, type RecordFormat } from '../input/records.js';
 import { progressLine } from '../render/progress.js';
 
 /**
  * Records wait in batches for delivery long enough to reach V8's old space, which V8 lets grow by a
  * hundred megabytes before it collects. A full collection whenever the old generation grew by this
- * much keeps the importer's peak memory near 75 MB, flat with the number of events (the program's
- * young generation is held small too: see cli/bin/idmerge.mjs). Measured to a local sink, 1M events:
- * 71–72 MB at ~130–135k events/s; a 3 MB margin 73–74 MB at ~155k; 8 MB ~82 MB.
+ * much keeps the importer's peak memory flat with the number of events (the program's young
+ * generation is held small too: see cli/bin/idmerge.mjs). The margin trades memory for speed; the
+ * measurements behind this value are in docs/benchmarks.md.
  */
 const IMPORT_HEAP_GROWTH_BYTES = 2 * 1024 * 1024;
 
@@ -69,8 +70,7 @@ function describeErrors(result: Extract<MappingResult, { ok: false }>): { reason
 
 /**
  * `idmerge import`: streams events (Mixpanel-shaped or flat rows) from files to Mixpanel through
- * the shared sender. Exit 0 when everything was delivered, 2 when some records were dead-lettered,
- * 1 when the run could not finish.
+ * the shared sender (the dry-run sender with --dry-run). Exit codes: see ../exit-codes.ts.
  */
 export function register(program: Command): void {
   program
@@ -88,12 +88,7 @@ export function register(program: Command): void {
         FORMATS,
       ),
     )
-    .addOption(
-      new Option('--mode <mode>', 'ID Merge API of the project')
-        .choices(ID_MERGE_MODES)
-        .env('MIXPANEL_ID_MERGE')
-        .default('simplified'),
-    )
+    .addOption(modeOption().env('MIXPANEL_ID_MERGE'))
     .option(
       '--dead-letter <path>',
       'NDJSON file for records that were not delivered',
@@ -116,7 +111,7 @@ export function register(program: Command): void {
     .option(
       '--max-retries <n>',
       'retries of a request after 5xx, timeouts and connection errors',
-      (v) => Number(v),
+      wholeNumber('--max-retries', 0),
       5,
     )
     .option(
@@ -146,8 +141,7 @@ export function register(program: Command): void {
             eventsPerSecond: options.eventsPerSecond,
             bytesPerMinute: options.bytesPerMinute,
           })
-        : undefined;
-      const dryRun = { in: 0, valid: 0, invalid: 0 };
+        : createDryRunSender({ deadLetter });
       const bar = progressLine('importing {value} records | {delivered} delivered | {speed}/s', {
         delivered: 0,
         speed: 0,
@@ -155,23 +149,15 @@ export function register(program: Command): void {
       const started = Date.now();
       const collectGarbage = collectionOnHeapGrowth(IMPORT_HEAP_GROWTH_BYTES);
       let index = 0;
-      let report: DeliveryReport | undefined;
       let fatal: string | undefined;
       try {
-        /** A record that is not sent, with why: counted and dead-lettered (in a dry run, only written). */
-        const refuse = async (record: unknown, reason: string, field?: string) => {
-          if (sender) return sender.reject(record, reason, field);
-          dryRun.in++;
-          dryRun.invalid++;
-          await deadLetter.write({ record, stage: 'validation', reason, ...(field ? { field } : {}) });
-        };
         for (const file of files) {
           for await (const batch of readRecordBatches(file, options.format)) {
             collectGarbage();
             for (const bad of batch.bad ?? []) {
               const { reason, ...input } = bad;
               index++;
-              await refuse({ file, ...input }, `${file}: ${reason}`);
+              await sender.reject({ file, ...input }, `${file}: ${reason}`);
             }
             for (let i = 0; i < batch.records.length; i++) {
               const record = batch.records[i];
@@ -202,27 +188,24 @@ export function register(program: Command): void {
               }
               if ('reason' in outcome) {
                 // The record as read when it cannot be written back as JSON (e.g. nested too deeply).
-                await refuse(
+                await sender.reject(
                   writable(record) ? record : { file, text: text ?? String(record) },
                   outcome.reason,
                   outcome.field,
                 );
-              } else if (sender) {
-                // A Mixpanel-shaped record is its own payload (normalised); only flat rows are kept as
-                // they came, for the dead-letter file. Queued batches then hold one JSON string a record.
-                const original = isMixpanelShaped(record) ? undefined : record;
-                for (let p = 0; p < outcome.payloads.length; p++) {
-                  const wait = sender.send(outcome.payloads[p] as Payload, original, outcome.jsons[p]);
-                  if (wait !== undefined) await wait;
-                }
-              } else {
-                dryRun.in++;
-                dryRun.valid++;
+                continue;
+              }
+              // A Mixpanel-shaped record is its own payload (normalised); only flat rows are kept as
+              // they came, for the dead-letter file. Queued batches then hold one JSON string a record.
+              const original = isMixpanelShaped(record) ? undefined : record;
+              for (let p = 0; p < outcome.payloads.length; p++) {
+                const wait = sender.send(outcome.payloads[p] as Payload, original, outcome.jsons[p]);
+                if (wait !== undefined) await wait;
               }
             }
             if (bar) {
               bar.update(index, {
-                delivered: sender?.report.delivered ?? 0,
+                delivered: sender.report.delivered,
                 speed: Math.round((index * 1000) / (Date.now() - started + 1)),
               });
             }
@@ -231,35 +214,43 @@ export function register(program: Command): void {
       } catch (error) {
         fatal = redact(error instanceof Error ? error.message : String(error), secrets);
       }
-      if (sender) report = await sender.flush();
+      const report = await sender.flush();
       bar?.stop();
       await deadLetter.close();
-
-      const stopped = fatal ?? report?.stoppedBecause;
-      if (options.json) {
-        console.log(
-          JSON.stringify(
-            report
-              ? { ...report, deadLetterFile: options.deadLetter, ...(fatal ? { error: fatal } : {}) }
-              : {
-                  dryRun: true,
-                  records: dryRun.in,
-                  valid: dryRun.valid,
-                  invalid: dryRun.invalid,
-                  deadLetterFile: options.deadLetter,
-                },
-          ),
-        );
-      } else if (report) {
-        console.log(formatReport(report));
-        if (report.deadLettered > 0) console.log(`dead-letter file: ${options.deadLetter}`);
-      } else {
-        console.log(
-          `dry run: ${dryRun.in} records, ${dryRun.valid} valid, ${dryRun.invalid} invalid${dryRun.invalid ? ` (reasons in ${options.deadLetter})` : ''}; nothing was sent`,
-        );
-      }
-      if (fatal) console.error(`idmerge import: stopped: ${fatal}`);
-      const deadLettered = report ? report.deadLettered : dryRun.invalid;
-      process.exitCode = stopped !== undefined ? 1 : deadLettered > 0 ? 2 : 0;
+      printOutcome(options, report, { records: index, fatal });
+      process.exitCode = fatal !== undefined ? EXIT.failed : deliveryExitCode(report);
     });
+}
+
+/** The report of a run (or, with --dry-run, what it counted), as text or one JSON object. */
+function printOutcome(
+  options: ImportOptions,
+  report: DeliveryReport,
+  run: { records: number; fatal?: string },
+): void {
+  const { fatal } = run;
+  if (options.dryRun) {
+    const invalid = report.deadLettered;
+    const valid = run.records - invalid;
+    console.log(
+      options.json
+        ? JSON.stringify({
+            dryRun: true,
+            records: run.records,
+            valid,
+            invalid,
+            deadLetterFile: options.deadLetter,
+            ...(fatal ? { error: fatal } : {}),
+          })
+        : `dry run: ${run.records} records, ${valid} valid, ${invalid} invalid${invalid ? ` (reasons in ${options.deadLetter})` : ''}; nothing was sent`,
+    );
+  } else if (options.json) {
+    console.log(
+      JSON.stringify({ ...report, deadLetterFile: options.deadLetter, ...(fatal ? { error: fatal } : {}) }),
+    );
+  } else {
+    console.log(formatReport(report));
+    if (report.deadLettered > 0) console.log(`dead-letter file: ${options.deadLetter}`);
+  }
+  if (fatal) console.error(`idmerge import: stopped: ${fatal}`);
 }

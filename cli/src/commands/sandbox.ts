@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseFaultSpec, startSandbox, type IdMergeMode } from '@idmerge/shared';
+import { EXIT } from '../exit-codes.js';
 import { modeOption, wholeNumber } from '../options.js';
 
 function serviceAccount(value: string): { username: string; secret: string } {
@@ -116,7 +117,7 @@ export function register(program: Command): void {
         `idmerge sandbox listening on ${sandbox.url} (${options.mode}${options.sink ? ', sink' : ''})`,
       );
       const stop = () => {
-        void sandbox.close().then(() => process.exit(0));
+        void sandbox.close().then(() => process.exit(EXIT.ok));
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
   createDeadLetterFile,
-  createDeadLetterList,
+  createDryRunSender,
   createSender,
   formatReport,
   loadMixpanelConfig,
   type BackoffPolicy,
   type DeliveryReport,
-  type Sender,
 } from '@idmerge/shared';
 import {
   createSource,
@@ -19,6 +18,7 @@ import {
   type RunReport,
   type SyncDefinition,
 } from '@idmerge/warehouse-sync';
+import { deliveryExitCode, EXIT, type ExitCode } from '../exit-codes.js';
 import { progressLine } from '../render/progress.js';
 
 export interface SyncJobOptions {
@@ -41,10 +41,10 @@ export interface SyncJobResult {
   delivery: DeliveryReport;
   deadLetterPath: string;
   /**
-   * 0 every row delivered; 1 the run did not finish (rows not settled: credentials refused, an
-   * outage; the next run sends them); 2 finished, some rows dead-lettered (invalid or refused).
+   * The command's exit code for this run (../exit-codes.ts): failed also when rows were left
+   * unsettled (credentials refused, an outage; the next run sends them).
    */
-  exitCode: 0 | 1 | 2;
+  exitCode: ExitCode;
 }
 
 /** State lives beside the definition file (or where `state_dir` says), one folder per sync and shard. */
@@ -58,32 +58,6 @@ function stateDirFor(
     ? resolve(dirname(configFile), configured)
     : join(dirname(configFile), '.idmerge', 'state');
   return join(base, shardOf ? `${name}-shard-${shardOf.index}-of-${shardOf.count}` : name);
-}
-
-/** Counts what a dry run would send; delivers nothing. */
-function dryRunSender(): Sender {
-  const list = createDeadLetterList();
-  const sender = createSender(
-    { region: 'us', apiHost: 'http://127.0.0.1:9', auth: { kind: 'token', token: 'dry-run' }, secrets: [] },
-    { deadLetter: list },
-  );
-  let payloads = 0;
-  const count = () => {
-    payloads++;
-    sender.report.recordsIn++;
-    sender.report.delivered++;
-    return undefined;
-  };
-  return {
-    report: sender.report,
-    send: count,
-    sendImportJson: count,
-    reject: (original, reason, field) => sender.reject(original, reason, field),
-    drain: async () => {},
-    settled: async () => {},
-    flush: async () => ({ ...sender.report, eventsPerSecond: payloads }),
-    onUndelivered: (listener) => sender.onUndelivered(listener),
-  };
 }
 
 /**
@@ -115,7 +89,7 @@ export async function runSyncJob(
           maxRetries: options.maxRetries,
           backoff: options.backoff,
         })
-      : dryRunSender();
+      : createDryRunSender({ deadLetter });
     // Rows are read and mapped in a worker thread when the program can start one, so that work
     // and delivery run on two cores; otherwise here.
     const source = options.workerEntry
@@ -149,8 +123,7 @@ export async function runSyncJob(
       await source.close();
       await deadLetter.close();
     }
-    const exitCode =
-      run.incomplete !== undefined || delivery.stoppedBecause ? 1 : delivery.deadLettered > 0 ? 2 : 0;
+    const exitCode = run.incomplete !== undefined ? EXIT.failed : deliveryExitCode(delivery);
     return { run, delivery, deadLetterPath, exitCode };
   } finally {
     unlock();
@@ -158,7 +131,11 @@ export async function runSyncJob(
 }
 
 /** The run report as people read it: window, rows, top invalid reasons, then the delivery report. */
-export function formatSyncJob(definition: SyncDefinition, result: SyncJobResult, dryRun = false): string {
+export function formatSyncJob(
+  definition: SyncDefinition,
+  result: SyncJobResult,
+  { dryRun = false }: { dryRun?: boolean } = {},
+): string {
   const { run, delivery } = result;
   const lines = [
     `sync ${definition.name}${dryRun ? ' (dry run: nothing sent)' : ''}`,

@@ -86,7 +86,7 @@ function olderThanTrackAccepts(properties: unknown): string | undefined {
 }
 
 /**
- * A local, Mixpanel-compatible ingestion server (../shared/spec/ingestion-api.md): `/import`,
+ * A local server that answers as Mixpanel's ingestion API does: `/import`,
  * `/track`, `/engage`, `/groups`, identity resolution with the core model, seeded faults, and
  * inspection under `/_sandbox/`.
  */
