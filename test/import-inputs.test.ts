@@ -34,7 +34,7 @@ afterAll(async () => {
 const accepted = async () => (await sandbox.json<{ accepted: number }>('/_sandbox/stats')).accepted;
 
 async function importFiles(files: string[], deadLetter: string, env: Record<string, string> = {}) {
-  return runCli(['import', ...files, '--dead-letter', deadLetter], {
+  return runCli(['import', ...files, '--mode', 'simplified', '--dead-letter', deadLetter], {
     env: { MIXPANEL_PROJECT_TOKEN: TOKEN, MIXPANEL_API_HOST: sandbox.url, ...env },
   });
 }
@@ -137,7 +137,7 @@ describe('idmerge import reads what users have', () => {
     try {
       await proxy.set('echo');
       const deadLetter = join(dir, 'dead.ndjson');
-      const result = await runCli(['import', file, '--dead-letter', deadLetter], {
+      const result = await runCli(['import', file, '--mode', 'simplified', '--dead-letter', deadLetter], {
         env: { MIXPANEL_API_SECRET: 'q7z', MIXPANEL_API_HOST: proxy.url },
       });
       expect(result.code).toBe(2);

@@ -91,7 +91,7 @@ describe('numeric flags', () => {
 
   it.each(numericOptions)('%s %s refuses "abc", "1.5" and others, and takes "10"', (name, flag) => {
     const base = [name, ...(name === 'import' ? ['events.ndjson'] : []), '--mode', 'simplified'];
-    const required = name === 'schedule' || name === 'preview' ? ['--config', 'x.yaml'] : [];
+    const required = ['schedule', 'preview', 'sync'].includes(name) ? ['--config', 'x.yaml'] : [];
     const args =
       name === 'resolve' || name === 'import' || name === 'collect' || name === 'sandbox'
         ? base

@@ -28,7 +28,7 @@ describe('decideRetry', () => {
     expect(decide(answer(400, '{}'))).toEqual({ action: 'partial', body: '{}' });
   });
 
-  it('a 400 of another endpoint and unknown statuses dead-letter the request at once', () => {
+  it('a 400 of another endpoint and unknown statuses dead-letter the request at once; an unknown status is the request failing, not its records', () => {
     expect(decide(answer(400, 'bad'), { endpoint: 'engage' })).toEqual({
       action: 'dead-letter',
       stage: 'mixpanel',
@@ -38,6 +38,7 @@ describe('decideRetry', () => {
       action: 'dead-letter',
       stage: 'mixpanel',
       reason: `HTTP 404: ${'x'.repeat(300)}`,
+      failed: true,
     });
   });
 
