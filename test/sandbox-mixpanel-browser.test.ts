@@ -90,6 +90,8 @@ async function startSite(): Promise<{ origin: string; server: Server }> {
       res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(LIBRARY);
     } else if (req.url === '/' || req.url?.startsWith('/?')) {
       res.writeHead(200, { 'Content-Type': 'text/html' }).end(PAGE);
+    } else if (req.url === '/favicon.ico') {
+      res.writeHead(204).end();
     } else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -108,6 +110,7 @@ async function openDevice(
   sandbox: string,
   batching: boolean,
   trouble: Trouble,
+  extraConfig: Record<string, unknown> = {},
 ) {
   const page = await context.newPage();
   page.on('requestfailed', (r) =>
@@ -128,7 +131,7 @@ async function openDevice(
   });
   await page.goto(`${site}/`);
   await page.evaluate(
-    ({ token, apiHost, batch }) =>
+    ({ token, apiHost, batch, extra }) =>
       new Promise<void>((resolve) => {
         const w = window as unknown as Record<string, unknown>;
         w.__reports = [];
@@ -139,16 +142,21 @@ async function openDevice(
           batch_flush_interval_ms: 100,
           error_reporter: (message: string) => (w.__reports as string[]).push(message),
           loaded: () => resolve(),
+          ...extra,
         });
       }),
-    { token: TOKEN, apiHost: sandbox, batch: batching },
+    { token: TOKEN, apiHost: sandbox, batch: batching, extra: extraConfig },
   );
   return page;
 }
 
 /** The part of mixpanel-browser's API the flows call (the page's global `mixpanel`). */
 interface MixpanelInPage {
-  track(name: string, properties: Record<string, unknown>, callback: (response: unknown) => void): unknown;
+  track(
+    name: string,
+    properties: Record<string, unknown>,
+    optionsOrCallback?: Record<string, unknown> | ((response: unknown) => void),
+  ): unknown;
   identify(id: string): unknown;
   reset(): unknown;
   people: { set(properties: Record<string, string>, callback: (response: unknown) => void): unknown };
@@ -289,4 +297,50 @@ describe.skipIf('skip' in found)('mixpanel-browser in headless Chromium against 
       }
     }
   }
+
+  it('sendBeacon (text/plain bodies) and custom headers (a preflight first) reach the sandbox', async () => {
+    const sandbox = await startSandboxProcess(['--mode', 'original', '--project-token', TOKEN]);
+    const context = await browser.newContext();
+    try {
+      const trouble: Trouble = { problems: [], sandboxResponses: [] };
+      const page = await openDevice(context, site.origin, sandbox.url, true, trouble);
+      const sentTypes: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().startsWith(sandbox.url)) sentTypes.push(r.headers()['content-type'] ?? '');
+      });
+      await page.evaluate(() => {
+        const mp = (window as unknown as { mixpanel: MixpanelInPage }).mixpanel;
+        mp.track('Beacon 1', {}, { transport: 'sendBeacon', send_immediately: true });
+        mp.track('Beacon 2', {}, { transport: 'sendBeacon', send_immediately: true });
+        mp.track('Beacon 3', {}, { transport: 'sendBeacon', send_immediately: true });
+      });
+      const names = await waitFor(
+        async () => (await sandbox.ndjson<{ event: string }>('/_sandbox/events')).map((e) => e.event).sort(),
+        (n) => n.length >= 3,
+        '3 events',
+      );
+      expect(names).toEqual(['Beacon 1', 'Beacon 2', 'Beacon 3']);
+      expect(sentTypes).toEqual(sentTypes.map(() => 'text/plain;charset=UTF-8'));
+      expect(sentTypes.length).toBe(3);
+      expect(sandbox.stderr()).toMatch(/ POST \/track\/ 200 records=1 accepted=1 /);
+      expect(await sandbox.json('/_sandbox/stats')).toMatchObject({
+        accepted: 3,
+        rejected: 0,
+        refused_requests: 0,
+      });
+      expect(trouble.problems).toEqual([]);
+
+      // With a custom header the SDK's XHR is no longer a simple request: the browser asks first.
+      const second = await openDevice(context, site.origin, sandbox.url, false, trouble, {
+        xhr_headers: { 'X-Request-Source': 'test' },
+      });
+      const answer = await runStep(second, { device: 'laptop', track: 'With Header' });
+      expect(answer).toBe(1);
+      expect(await sandbox.json('/_sandbox/stats')).toMatchObject({ accepted: 4, preflights: 1 });
+      expect(trouble.problems).toEqual([]);
+    } finally {
+      await context.close();
+      await sandbox.stop();
+    }
+  });
 });
