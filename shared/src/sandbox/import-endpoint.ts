@@ -41,6 +41,7 @@ export async function importEndpoint(ex: Exchange): Promise<Answer> {
   const strict = input.params.get('strict') === '1';
   const outcome = ingestEvents(state, records, {
     endpoint: 'import',
+    mode: ex.sandbox.mode,
     strict,
     authenticated: auth.authenticated,
     receivedMs: ex.receivedMs,

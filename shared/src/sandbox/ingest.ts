@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { eventTimeMs } from '../validation/index.js';
+import type { IdMergeMode } from '../payload/index.js';
+import { eventTimeMs, IDENTITY_EVENTS, SIMPLIFIED_IDENTITY_EVENT_MESSAGE } from '../validation/index.js';
 import type { SandboxState } from './state.js';
 
 export interface IngestRules {
   endpoint: 'import' | 'track';
+  mode: IdMergeMode;
   /** `/import?strict=1`: every field checked. `/track` and plain `/import` are not strict. */
   strict: boolean;
   /** The request carried valid credentials (HTTP Basic). */
@@ -49,6 +51,26 @@ function trackRefusal(event: EventLike, rules: IngestRules): { field: string; me
   return undefined;
 }
 
+/**
+ * Why `/import` refuses an event whatever its fields say, or undefined. In a Simplified project
+ * strict `/import` refuses identity events (as a live project does); `/track` and plain `/import`
+ * take them as ordinary events.
+ */
+function importRefusal(event: EventLike, rules: IngestRules): { field: string; message: string } | undefined {
+  if (event.event === '$merge' && !rules.authenticated) {
+    return { field: 'event', message: '$merge is accepted only on authenticated /import' };
+  }
+  if (
+    rules.strict &&
+    rules.mode === 'simplified' &&
+    typeof event.event === 'string' &&
+    IDENTITY_EVENTS.has(event.event)
+  ) {
+    return { field: 'event', message: SIMPLIFIED_IDENTITY_EVENT_MESSAGE };
+  }
+  return undefined;
+}
+
 function missing(value: unknown): boolean {
   return value === undefined || value === null || value === '';
 }
@@ -71,12 +93,7 @@ export function ingestEvents(
     const refuse = (field: string, message: string) => {
       failed.push({ index, $insert_id: insertId, field, message: `${field}: ${message}` });
     };
-    const refusal =
-      rules.endpoint === 'track'
-        ? trackRefusal(event, rules)
-        : event.event === '$merge' && !rules.authenticated
-          ? { field: 'event', message: '$merge is accepted only on authenticated /import' }
-          : undefined;
+    const refusal = rules.endpoint === 'track' ? trackRefusal(event, rules) : importRefusal(event, rules);
     if (refusal !== undefined) {
       state.rejectRecord();
       return refuse(refusal.field, refusal.message);

@@ -35,6 +35,7 @@ export function tokenEndpoint(endpoint: TokenEndpoint) {
     if (endpoint === 'track') {
       const outcome = ingestEvents(state, records, {
         endpoint: 'track',
+        mode: ex.sandbox.mode,
         strict: false,
         authenticated: false,
         receivedMs: ex.receivedMs,
