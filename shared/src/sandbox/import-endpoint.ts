@@ -1,7 +1,7 @@
 import { LIMITS } from '../validation/index.js';
 import { apiError, flagAnswer, INVALID_CREDENTIALS, jsonAnswer, type Answer } from './answer.js';
 import { projectAuth } from './auth.js';
-import { readBody } from './body.js';
+import { drain, readBody } from './body.js';
 import type { Exchange } from './exchange.js';
 import { requestRecords } from './payload.js';
 import { ingestEvents } from './ingest.js';
@@ -17,7 +17,7 @@ export async function importEndpoint(ex: Exchange): Promise<Answer> {
   const { state, sink, credentials } = ex.sandbox;
   const auth = projectAuth(ex.req, ex.url, credentials);
   if (!auth.ok) {
-    await readBody(ex.req, LIMITS.maxRequestBytes).catch(() => undefined);
+    await drain(ex.req);
     return apiError(401, INVALID_CREDENTIALS);
   }
   const body = await readBody(ex.req, LIMITS.maxRequestBytes);
