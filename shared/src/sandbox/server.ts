@@ -212,9 +212,11 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     port,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Slow answers still waiting are dropped: they were never going to come in time.
       for (const [timer, res] of pendingSlow) {
         clearTimeout(timer);
         res.socket?.destroy();
+        inFlight--;
       }
       pendingSlow.clear();
       server.closeIdleConnections();
