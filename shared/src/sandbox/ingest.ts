@@ -38,7 +38,7 @@ function trackRefusal(event: EventLike, rules: IngestRules): { field: string; me
       message: "is missing or is not this project's token",
     };
   }
-  if (event.event === '$merge') {
+  if (event.event === '$merge' && rules.mode === 'original') {
     return { field: 'event', message: '$merge is accepted only on authenticated /import' };
   }
   const time = event.properties?.time;
@@ -57,7 +57,7 @@ function trackRefusal(event: EventLike, rules: IngestRules): { field: string; me
  * take them as ordinary events.
  */
 function importRefusal(event: EventLike, rules: IngestRules): { field: string; message: string } | undefined {
-  if (event.event === '$merge' && !rules.authenticated) {
+  if (event.event === '$merge' && rules.mode === 'original' && !rules.authenticated) {
     return { field: 'event', message: '$merge is accepted only on authenticated /import' };
   }
   if (
@@ -105,7 +105,13 @@ export function ingestEvents(
       !rules.strict && event.properties !== undefined && missing(event.properties.$insert_id)
         ? randomUUID()
         : undefined;
-    const outcome = state.ingestEvent(event === record ? record : event, dedupKey);
+    // Strict /import refused Simplified identity events above; everywhere else they are ordinary.
+    const ordinary =
+      rules.mode === 'simplified' && typeof event.event === 'string' && IDENTITY_EVENTS.has(event.event);
+    const outcome = state.ingestEvent(event === record ? record : event, {
+      ...(dedupKey !== undefined ? { dedupKey } : {}),
+      ...(ordinary ? { ordinary } : {}),
+    });
     if (outcome.status === 'rejected') {
       const first = outcome.violations[0];
       failed.push({

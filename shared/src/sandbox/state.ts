@@ -25,16 +25,33 @@ export interface RecordStats {
 }
 
 type LogLine =
-  /** `dedupKey`: the insert ID the model deduplicated on, when the event came without one. */
-  | { kind: 'event'; event: unknown; dedupKey?: string }
+  /** `as`: how it was taken (IngestAs), when not only by its own fields. */
+  | { kind: 'event'; event: unknown; as?: IngestAs }
   | { kind: 'engage'; update: Record<string, unknown> }
   | { kind: 'groups'; update: Record<string, unknown> };
 
-/** The event as the identity model sees it: with `dedupKey` as its `$insert_id` when one is given. */
-function withDedupKey(event: unknown, dedupKey: string | undefined): unknown {
-  if (dedupKey === undefined) return event;
-  const e = event as { properties?: Record<string, unknown> };
-  return { ...e, properties: { ...e.properties, $insert_id: dedupKey } };
+/** How an event is to be taken, beyond its own fields (see SandboxState.ingestEvent). */
+export interface IngestAs {
+  /** Stands in for a `$insert_id` the event came without. */
+  dedupKey?: string;
+  /** A Simplified identity event (`$identify`, …) sent where it is an ordinary event. */
+  ordinary?: boolean;
+}
+
+/**
+ * The event as the identity model sees it: with `dedupKey` as its `$insert_id`, and for an
+ * identity event taken as ordinary, under a name that is not an identity event's (the model's
+ * validation refuses those names in Simplified, as strict `/import` does; Simplified's rules never
+ * read the name, so only validation and the dedup key see the difference).
+ */
+function modelView(event: unknown, as: IngestAs): unknown {
+  if (as.dedupKey === undefined && !as.ordinary) return event;
+  const e = event as { event?: unknown; properties?: Record<string, unknown> };
+  return {
+    ...e,
+    ...(as.ordinary ? { event: `${String(e.event)} (ordinary)` } : {}),
+    properties: as.dedupKey === undefined ? e.properties : { ...e.properties, $insert_id: as.dedupKey },
+  };
 }
 
 /**
@@ -103,7 +120,7 @@ export class SandboxState {
       if (line.trim() === '') continue;
       const entry = JSON.parse(line) as LogLine;
       if (entry.kind === 'event')
-        this.record(entry.event, replayModel.ingest(withDedupKey(entry.event, entry.dedupKey)));
+        this.record(entry.event, replayModel.ingest(modelView(entry.event, entry.as ?? {})));
       else this.applyUpdate(entry.kind, entry.update);
     }
   }
@@ -139,15 +156,19 @@ export class SandboxState {
 
   /**
    * Ingests one event; the outcome says whether it was stored, a duplicate, ignored or rejected.
-   * `dedupKey` stands in for a `$insert_id` the event came without (where that is allowed): unique
-   * per event, so such events are never deduplicated, and never shown as if the client sent it.
+   * `as.dedupKey` stands in for a `$insert_id` the event came without (where that is allowed):
+   * unique per event, so such events are never deduplicated, and never shown as if the client sent
+   * it. `as.ordinary` takes a Simplified identity event as an ordinary one (`/track`, plain
+   * `/import`). The stored event is always the one sent.
    */
-  ingestEvent(event: unknown, dedupKey?: string): IngestOutcome {
+  ingestEvent(event: unknown, as: IngestAs = {}): IngestOutcome {
     this.stats.received++;
-    const outcome = this.model.ingest(withDedupKey(event, dedupKey));
+    const outcome = this.model.ingest(modelView(event, as));
     this.record(event, outcome);
-    if (outcome.status === 'accepted')
-      this.log(dedupKey === undefined ? { kind: 'event', event } : { kind: 'event', event, dedupKey });
+    if (outcome.status === 'accepted') {
+      const taken = as.dedupKey !== undefined || as.ordinary === true;
+      this.log(taken ? { kind: 'event', event, as } : { kind: 'event', event });
+    }
     return outcome;
   }
 

@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from './server.js';
@@ -295,5 +298,57 @@ describe('requests the HTTP parser refuses', () => {
       requests_by_status: { '431': 1 },
     });
     expect(logs[0]).toMatch(/ - - 431 /);
+  });
+});
+
+describe('identity events in a Simplified project', () => {
+  const identify = (device: string, user: string) =>
+    event(
+      { $device_id: device, $user_id: user, distinct_id: user, $anon_distinct_id: `$device:${device}` },
+      '$identify',
+    );
+
+  it('are ordinary events on /track and plain /import: their $device_id/$user_id link; strict /import refuses them', async () => {
+    const s = await start({ projectToken: undefined });
+    expect(
+      (
+        await call(s, '/track', {
+          method: 'POST',
+          body: form([event({ $device_id: 'D1' }), identify('D1', 'U1')]),
+        })
+      ).text,
+    ).toBe('1');
+    const plain = await call(s, '/import', { method: 'POST', body: JSON.stringify([identify('D2', 'U2')]) });
+    expect(JSON.parse(plain.text)).toMatchObject({ num_records_imported: 1 });
+    const strict = await call(s, '/import?strict=1', {
+      method: 'POST',
+      body: JSON.stringify([identify('D3', 'U3')]),
+    });
+    expect(strict.status).toBe(400);
+    expect(strict.text).toMatch(
+      /identity events are not allowed when project is using simplified identity management/,
+    );
+    expect(await get(s, '/_sandbox/clusters')).toEqual({
+      mode: 'simplified',
+      clusters: [
+        { distinct_id: 'U1', members: ['$device:D1', 'U1'] },
+        { distinct_id: 'U2', members: ['$device:D2', 'U2'] },
+      ],
+    });
+    expect((await storedEvents(s)).map((e) => e.event)).toEqual(['Viewed', '$identify', '$identify']);
+  });
+
+  it('come back the same after a restart with a data directory, like events sent without $insert_id', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sandbox-ordinary-'));
+    const first = await start({ projectToken: undefined, dataDir });
+    const bare = { event: 'Bare', properties: { $device_id: 'D5' } };
+    await call(first, '/track', { method: 'POST', body: form([bare, bare, identify('D5', 'U5')]) });
+    const before = { events: await storedEvents(first), clusters: await get(first, '/_sandbox/clusters') };
+    await first.close();
+    const second = await start({ projectToken: undefined, dataDir });
+    expect({ events: await storedEvents(second), clusters: await get(second, '/_sandbox/clusters') }).toEqual(
+      before,
+    );
+    expect(before.events).toHaveLength(3);
   });
 });
