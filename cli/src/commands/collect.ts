@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { IdMergeMode } from '@idmerge/shared';
+import { resumeYoungGenerationGrowth } from '@idmerge/shared/memory';
 import { loadMixpanelConfig } from '@idmerge/shared/sender';
 import { modeOption, wholeNumber } from '../options.js';
 
@@ -67,6 +68,9 @@ export function register(program: Command): void {
     .action(async (options: CollectOptions) => {
       process.on('uncaughtException', (error) => reportFatal('uncaught exception', error));
       process.on('unhandledRejection', (error) => reportFatal('unhandled rejection', error));
+      // A server answering thousands of requests a second allocates fast; most of it dies young. A
+      // young generation held at its starting size collected every few milliseconds.
+      resumeYoungGenerationGrowth();
       const config = loadMixpanelConfig();
       // Loaded only for this command: the Segment destination's modules are large.
       const { createLogger, loadWriteKeys, startCollect } = await import('@idmerge/segment-destination');

@@ -17,6 +17,8 @@ export interface DeliveryOptions {
   chunkBytes?: number;
   /** Units delivered at once (default 2); progress is still recorded in log order. */
   parallel?: number;
+  /** How long a unit smaller than chunkBytes waits for more calls before it is sent (default 100 ms). */
+  lingerMs?: number;
   /** Waits before calls that could not be delivered are sent again: first, doubling up to max. */
   retry?: { firstMs: number; maxMs: number };
 }
@@ -128,16 +130,19 @@ export class Delivery {
   }
 
   private async loop(): Promise<void> {
-    const { log, chunkBytes = 2 * 1024 * 1024, parallel = 2 } = this.options;
+    const { log, chunkBytes = 2 * 1024 * 1024, parallel = 2, lingerMs = 100 } = this.options;
     let position: LogPosition = log.start;
     const slots: Array<Promise<void>> = [];
     while (!this.stopped) {
       if (slots.length >= parallel) await Promise.race(slots);
       if (!log.hasData(position)) {
-        const waited = log.waitForData(position);
-        await Promise.race([waited, new Promise<void>((resolve) => this.wakers.add(resolve))]);
+        await Promise.race([log.waitForData(position), this.sleep(1000)]);
         continue;
       }
+      // Under load, calls arrive a request at a time: a short wait gathers them into units of
+      // Mixpanel-sized requests instead of one small request per flush of the log.
+      if (log.bytesFrom(position) < chunkBytes) await this.sleep(lingerMs);
+      if (this.stopped) break;
       const { records, next } = await log.read(position, chunkBytes);
       if (records.length === 0) {
         // Only a skipped (corrupt) stretch: its place is committed with no calls.

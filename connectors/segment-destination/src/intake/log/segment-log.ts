@@ -72,6 +72,7 @@ export class SegmentLog {
   private dataWaiters: Array<() => void> = [];
   private progressWrite: Promise<void> = Promise.resolve();
   private closed = false;
+  private reader: { id: number; handle: FileHandle } | undefined;
   /** The last append failure, until an append succeeds again (`/readyz`). */
   lastError: Error | undefined;
 
@@ -271,19 +272,31 @@ export class SegmentLog {
   }
 
   private async readBytes(id: number, offset: number, length: number): Promise<Buffer> {
-    const handle = await open(join(this.logDir, segmentName(id)), 'r');
-    try {
-      const buffer = Buffer.allocUnsafe(length);
-      let read = 0;
-      while (read < length) {
-        const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);
-        if (bytesRead === 0) break;
-        read += bytesRead;
-      }
-      return buffer.subarray(0, read);
-    } finally {
-      await handle.close();
+    // One segment is read at a time, front to back: its handle is kept until the next one.
+    if (this.reader?.id !== id) {
+      await this.reader?.handle.close().catch(() => undefined);
+      this.reader = undefined;
+      this.reader = { id, handle: await open(join(this.logDir, segmentName(id)), 'r') };
     }
+    const { handle } = this.reader;
+    const buffer = Buffer.allocUnsafe(length);
+    let read = 0;
+    while (read < length) {
+      const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return buffer.subarray(0, read);
+  }
+
+  /** Flushed bytes at and after `from`. */
+  bytesFrom(from: LogPosition): number {
+    let bytes = 0;
+    for (const segment of this.segments) {
+      if (segment.id > from.segment) bytes += segment.size;
+      else if (segment.id === from.segment) bytes += Math.max(0, segment.size - from.offset);
+    }
+    return bytes;
   }
 
   /**
@@ -320,6 +333,7 @@ export class SegmentLog {
     await this.flushing;
     await this.progressWrite;
     await this.active.close().catch(() => undefined);
+    await this.reader?.handle.close().catch(() => undefined);
     await this.lock.release();
   }
 }
