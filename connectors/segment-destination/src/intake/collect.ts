@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { IdMergeMode } from '@idmerge/shared';
 import { createSender, createTransport, type MixpanelConfig, type SenderOptions } from '@idmerge/shared/sender';
 import { redactor, secretForms } from './auth.js';
+import { BATCH_LIMIT_BYTES } from './body.js';
 import { DeadLetterFile } from './dead-letter.js';
 import { Delivery } from './delivery.js';
 import { startHttp } from './http.js';
@@ -106,7 +107,8 @@ export async function startCollect(options: CollectOptions): Promise<Collect> {
     const reasons: string[] = [];
     if (log.lastError !== undefined) reasons.push(`the log cannot be written: ${log.lastError.message}`);
     if (delivery.authFailure !== undefined) reasons.push(`delivery stopped: ${delivery.authFailure}`);
-    if (log.depth().bytes >= options.maxQueueBytes) reasons.push('the queue is at its cap');
+    if (log.depth().bytes + BATCH_LIMIT_BYTES > options.maxQueueBytes)
+      reasons.push('the queue is at its cap: a full batch would be answered 503');
     return reasons;
   };
 

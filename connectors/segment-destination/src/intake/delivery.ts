@@ -4,7 +4,7 @@ import type { DeadLetterFile, DeadLetter } from './dead-letter.js';
 import type { LogPosition, LogRecord, SegmentLog } from './log/segment-log.js';
 import type { Logger } from './logger.js';
 import { sendCalls, type SenderFactory } from './outcomes.js';
-import { reasonKey, type CollectStats } from './stats.js';
+import type { CollectStats } from './stats.js';
 
 export interface DeliveryOptions {
   log: SegmentLog;
@@ -222,7 +222,7 @@ export class Delivery {
         return false; // closed while the file could not be written: the calls stay in the log
       }
       stats.deadLettered += dead.length;
-      for (const entry of dead) stats.refused(`${entry.stage}: ${reasonKey(entry.reason)}`);
+      for (const entry of dead) stats.refused(entry.stage, entry.reason);
     }
     return true;
   }

@@ -13,9 +13,9 @@ export class CollectStats {
     this.answers[status] = (this.answers[status] ?? 0) + 1;
   }
 
-  /** Counts a refusal under a short form of its reason (IDs and values cut off). */
-  refused(reason: string, count = 1): void {
-    const key = reasonKey(reason);
+  /** Counts a refusal under its stage and a short form of its reason (IDs and values cut off). */
+  refused(stage: string, reason: string, count = 1): void {
+    const key = `${stage}: ${reasonKey(reason)}`;
     this.refusedByReason[key] = (this.refusedByReason[key] ?? 0) + count;
   }
 }

@@ -75,6 +75,8 @@ export class SegmentLog {
   private reader: { id: number; handle: FileHandle } | undefined;
   /** The last append failure, until an append succeeds again (`/readyz`). */
   lastError: Error | undefined;
+  /** Flushes (fdatasync calls) of appended data so far: fewer than appends under concurrency. */
+  flushes = 0;
 
   private constructor(
     private readonly options: Required<SegmentLogOptions>,
@@ -167,6 +169,7 @@ export class SegmentLog {
         const buffer = group.length === 1 ? (group[0]?.frames as Buffer) : Buffer.concat(group.map((g) => g.frames));
         await this.writeAll(buffer, segment.size);
         await this.active.datasync();
+        this.flushes++;
         segment.size += bytes;
         this.pendingBytes -= bytes;
         this.records += group.reduce((sum, item) => sum + item.records, 0);
