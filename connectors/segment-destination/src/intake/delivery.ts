@@ -88,6 +88,9 @@ export class Delivery {
   private readonly inFlight = new Set<Unit>();
   private commits: Promise<void> = Promise.resolve();
   private running: Promise<void> | undefined;
+  private halt: () => void = () => {};
+  /** Resolves (false) on stop: commits stop waiting for units still in flight. */
+  private readonly halted = new Promise<boolean>((resolve) => (this.halt = () => resolve(false)));
   /** Why delivery is stopped by Mixpanel refusing the credentials; undefined while it works. */
   authFailure: string | undefined;
   /** The last reason calls could not be delivered, until a unit is delivered again. */
@@ -113,6 +116,7 @@ export class Delivery {
   /** Stops at once: units not finished stay in the log (sent again on the next start). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halt();
     for (const wake of this.wakers) wake();
     await this.commits;
   }
@@ -166,7 +170,7 @@ export class Delivery {
   /** Records `next` as delivered once this unit and every unit before it are done. */
   private commitAfter(done: Promise<boolean>, next: LogPosition, count: number): void {
     this.commits = this.commits.then(async () => {
-      const complete = await done.catch(() => false);
+      const complete = await Promise.race([done.catch(() => false), this.halted]);
       if (!complete || this.stopped) {
         // A unit that did not finish: nothing after it may be marked delivered in this run.
         this.stopped = true;
