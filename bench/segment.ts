@@ -55,7 +55,9 @@ const requests = Math.ceil(total / flushAt);
 const bodies = Array.from({ length: requests }, (_, r) =>
   Buffer.from(
     JSON.stringify({
-      batch: Array.from({ length: Math.min(flushAt, total - r * flushAt) }, (_, i) => nodeCall(r * flushAt + i, now)),
+      batch: Array.from({ length: Math.min(flushAt, total - r * flushAt) }, (_, i) =>
+        nodeCall(r * flushAt + i, now),
+      ),
       sentAt: new Date().toISOString(),
     }),
   ),
@@ -66,7 +68,18 @@ const dataDir = mkdtempSync(join(tmpdir(), 'idmerge-bench-collect-'));
 const rssFile = join(dataDir, 'peak-rss');
 const collect = spawn(
   process.execPath,
-  ['--require', PRELOAD, IDMERGE, 'collect', '--mode', 'simplified', '--port', '0', '--data-dir', join(dataDir, 'data')],
+  [
+    '--require',
+    PRELOAD,
+    IDMERGE,
+    'collect',
+    '--mode',
+    'simplified',
+    '--port',
+    '0',
+    '--data-dir',
+    join(dataDir, 'data'),
+  ],
   {
     env: {
       ...process.env,
@@ -82,7 +95,8 @@ const collect = spawn(
 let out = '';
 let errors = '';
 collect.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-  for (const line of chunk.split('\n')) if (line.includes('"level":"error"') || line.includes('"level":"fatal"')) errors += `${line}\n`;
+  for (const line of chunk.split('\n'))
+    if (line.includes('"level":"error"') || line.includes('"level":"fatal"')) errors += `${line}\n`;
 });
 const url = new URL(
   await new Promise<string>((resolve, reject) => {
@@ -151,7 +165,10 @@ for (let polls = 0; ; polls++) {
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 const deliveredSeconds = (performance.now() - started) / 1000;
-const final = await stats<{ delivered: number; deadLettered: number; queue: { calls: number } }>(url.origin, '/stats');
+const final = await stats<{ delivered: number; deadLettered: number; queue: { calls: number } }>(
+  url.origin,
+  '/stats',
+);
 const sinkStats = await stats<{ accepted: number }>(sink.url, '/_sandbox/stats');
 // CPU seconds collect used (user + system), from /proc: the figure that does not depend on how
 // busy the machine's other processes keep its cores.

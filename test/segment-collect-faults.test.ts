@@ -12,7 +12,9 @@ type Fault = 'none' | '401' | 'hang';
  * Stands between collect and the sandbox: passes requests through, or answers 401 as Mixpanel
  * does for refused credentials, or takes requests and never answers (an outage).
  */
-async function startProxy(target: string): Promise<{ url: string; fault: Fault; requests: number; close(): Promise<void> }> {
+async function startProxy(
+  target: string,
+): Promise<{ url: string; fault: Fault; requests: number; close(): Promise<void> }> {
   const state = { fault: 'none' as Fault, requests: 0 };
   const server = http.createServer((request, response) => {
     state.requests++;
@@ -23,10 +25,14 @@ async function startProxy(target: string): Promise<{ url: string; fault: Fault; 
       response.end('{"code":401,"error":"Invalid credentials","status":"Unauthorized"}');
       return;
     }
-    const upstream = http.request(`${target}${request.url}`, { method: request.method, headers: request.headers }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    });
+    const upstream = http.request(
+      `${target}${request.url}`,
+      { method: request.method, headers: request.headers },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
     upstream.on('error', () => response.destroy());
     request.pipe(upstream);
   });
@@ -50,13 +56,28 @@ afterEach(async () => {
 });
 
 async function sandboxProcess(): Promise<SandboxProcess> {
-  const sandbox = await startSandboxProcess(['--mode', 'simplified', '--project-token', 'tok', '--api-secret', 'mp-secret']);
+  const sandbox = await startSandboxProcess([
+    '--mode',
+    'simplified',
+    '--project-token',
+    'tok',
+    '--api-secret',
+    'mp-secret',
+  ]);
   cleanup.push(() => sandbox.stop());
   return sandbox;
 }
 
-async function collectProcess(apiHost: string, args: string[] = [], dataDir?: string): Promise<CollectProcess> {
-  const collect = await startCollectProcess(['--mode', 'simplified', ...args], { ...ENV, MIXPANEL_API_HOST: apiHost }, dataDir);
+async function collectProcess(
+  apiHost: string,
+  args: string[] = [],
+  dataDir?: string,
+): Promise<CollectProcess> {
+  const collect = await startCollectProcess(
+    ['--mode', 'simplified', ...args],
+    { ...ENV, MIXPANEL_API_HOST: apiHost },
+    dataDir,
+  );
   cleanup.push(() => collect.stop());
   return collect;
 }
@@ -74,9 +95,20 @@ async function sendCalls(url: string, prefix: string, count: number): Promise<nu
         const batch = Array.from({ length: Math.min(15, count - b * 15) }, (_, i) => {
           const n = b * 15 + i;
           // Every fifth call has no messageId: collect gives it one, which must survive a restart.
-          return { type: 'track', event: `${prefix}`, anonymousId: `d-${n}`, properties: { n }, timestamp: new Date(now - n).toISOString(), ...(n % 5 === 0 ? {} : { messageId: `${prefix}-${n}` }) };
+          return {
+            type: 'track',
+            event: `${prefix}`,
+            anonymousId: `d-${n}`,
+            properties: { n },
+            timestamp: new Date(now - n).toISOString(),
+            ...(n % 5 === 0 ? {} : { messageId: `${prefix}-${n}` }),
+          };
         });
-        const response = await fetch(`${url}/v1/batch`, { method: 'POST', headers: { Authorization: AUTH }, body: JSON.stringify({ batch }) });
+        const response = await fetch(`${url}/v1/batch`, {
+          method: 'POST',
+          headers: { Authorization: AUTH },
+          body: JSON.stringify({ batch }),
+        });
         statuses.push(response.status);
       }
     }),
@@ -104,7 +136,11 @@ describe('idmerge collect under crashes and Mixpanel faults (child processes)', 
     proxy.fault = 'none';
     const second = await collectProcess(proxy.url, [], dataDir);
     expect(second.output()).toMatch(/holds 3000 undelivered calls/);
-    await eventually(async () => (await storedOf(sandbox, 'Killed')).length >= 3000, '3000 calls in the sandbox', 60_000);
+    await eventually(
+      async () => (await storedOf(sandbox, 'Killed')).length >= 3000,
+      '3000 calls in the sandbox',
+      60_000,
+    );
     await eventually(async () => (await second.stats()).queue.calls === 0, 'an empty queue');
     const stored = await storedOf(sandbox, 'Killed');
     expect(stored).toHaveLength(3000);
@@ -119,14 +155,23 @@ describe('idmerge collect under crashes and Mixpanel faults (child processes)', 
     proxy.fault = '401';
     const collect = await collectProcess(proxy.url);
     expect((await sendCalls(collect.url, 'Auth', 600)).every((s) => s === 200)).toBe(true);
-    await eventually(async () => (await collect.stats()).delivery.stoppedBy !== null, 'delivery stopped by the 401');
+    await eventually(
+      async () => (await collect.stats()).delivery.stoppedBy !== null,
+      'delivery stopped by the 401',
+    );
     expect((await fetch(`${collect.url}/readyz`)).status).toBe(503);
     expect(collect.output()).toMatch(/"level":"error","message":"Mixpanel refused the credentials/);
     // Calls keep being accepted to disk meanwhile.
     expect((await sendCalls(collect.url, 'AuthDuring', 150)).every((s) => s === 200)).toBe(true);
     expect((await collect.stats()).deadLettered).toBe(0);
     proxy.fault = 'none';
-    await eventually(async () => (await storedOf(sandbox, 'Auth')).length === 600 && (await storedOf(sandbox, 'AuthDuring')).length === 150, 'every call after the recovery', 60_000);
+    await eventually(
+      async () =>
+        (await storedOf(sandbox, 'Auth')).length === 600 &&
+        (await storedOf(sandbox, 'AuthDuring')).length === 150,
+      'every call after the recovery',
+      60_000,
+    );
     await eventually(async () => (await fetch(`${collect.url}/readyz`)).status === 200, 'ready again');
     const stats = await collect.stats();
     expect(stats.deadLettered).toBe(0);
@@ -145,9 +190,16 @@ describe('idmerge collect under crashes and Mixpanel faults (child processes)', 
       { type: 'track', event: 'Dlq', anonymousId: 'd-2', messageId: 'dlq-2', timestamp: 1e20 },
       { type: 'track', event: 'Dlq', anonymousId: 'd-3', messageId: 'dlq-3', properties: { n: 3 } },
     ];
-    const response = await fetch(`${collect.url}/v1/batch`, { method: 'POST', headers: { Authorization: AUTH }, body: JSON.stringify({ batch }) });
+    const response = await fetch(`${collect.url}/v1/batch`, {
+      method: 'POST',
+      headers: { Authorization: AUTH },
+      body: JSON.stringify({ batch }),
+    });
     expect(response.status).toBe(200);
-    await eventually(async () => /cannot write the dead-letter file/.test(collect.output()), 'the error in the log');
+    await eventually(
+      async () => /cannot write the dead-letter file/.test(collect.output()),
+      'the error in the log',
+    );
     expect((await storedOf(sandbox, 'Dlq')).sort()).toEqual([1, 3]);
     expect(collect.child.exitCode).toBeNull();
     expect((await fetch(`${collect.url}/healthz`)).status).toBe(200);
@@ -155,13 +207,17 @@ describe('idmerge collect under crashes and Mixpanel faults (child processes)', 
     expect((await collect.stats()).queue.calls).toBeGreaterThan(0);
     rmSync(join(base, 'blocked'));
     mkdirSync(join(base, 'blocked'));
-    await eventually(async () => {
-      try {
-        return readFileSync(path, 'utf8').includes('dlq-2');
-      } catch {
-        return false;
-      }
-    }, 'the dead-letter entry', 30_000);
+    await eventually(
+      async () => {
+        try {
+          return readFileSync(path, 'utf8').includes('dlq-2');
+        } catch {
+          return false;
+        }
+      },
+      'the dead-letter entry',
+      30_000,
+    );
     await eventually(async () => (await collect.stats()).queue.calls === 0, 'an empty queue');
     expect(await collect.stop()).toBe(0);
   }, 90_000);
@@ -181,7 +237,11 @@ describe('idmerge collect under crashes and Mixpanel faults (child processes)', 
     expect(Date.now() - started).toBeLessThan(5000);
     proxy.fault = 'none';
     const again = await collectProcess(proxy.url, [], dataDir);
-    await eventually(async () => (await storedOf(sandbox, 'Term')).length === 300, 'the calls after the restart', 60_000);
+    await eventually(
+      async () => (await storedOf(sandbox, 'Term')).length === 300,
+      'the calls after the restart',
+      60_000,
+    );
     await again.stop();
   }, 90_000);
 });

@@ -17,7 +17,14 @@ let sandbox: SandboxProcess;
 let collect: CollectProcess;
 
 beforeAll(async () => {
-  sandbox = await startSandboxProcess(['--mode', 'simplified', '--project-token', 'tok', '--api-secret', 'mp-secret']);
+  sandbox = await startSandboxProcess([
+    '--mode',
+    'simplified',
+    '--project-token',
+    'tok',
+    '--api-secret',
+    'mp-secret',
+  ]);
   collect = await startCollectProcess(['--mode', 'simplified'], {
     MIXPANEL_API_HOST: sandbox.url,
     MIXPANEL_PROJECT_TOKEN: 'tok',
@@ -32,7 +39,13 @@ afterAll(async () => {
 });
 
 function call(id: string, extra: Record<string, unknown> = {}) {
-  return { event: `E-${id}`, anonymousId: `d-${id}`, messageId: id, timestamp: new Date(Date.now() - 1000).toISOString(), ...extra };
+  return {
+    event: `E-${id}`,
+    anonymousId: `d-${id}`,
+    messageId: id,
+    timestamp: new Date(Date.now() - 1000).toISOString(),
+    ...extra,
+  };
 }
 
 async function post(path: string, body: string | Buffer, headers: Record<string, string> = {}) {
@@ -41,7 +54,11 @@ async function post(path: string, body: string | Buffer, headers: Record<string,
     headers: { Authorization: AUTH, 'Content-Type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : new Uint8Array(body),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as { success: boolean; message?: string } };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as { success: boolean; message?: string },
+  };
 }
 
 async function storedIds(): Promise<string[]> {
@@ -56,26 +73,60 @@ const deadLetters = () =>
 
 describe('idmerge collect: the Segment HTTP tracking API', () => {
   it('long and short paths, with and without /v1, JSON whatever the content type', async () => {
-    const paths = ['/v1/track', '/v1/t', '/t', '/track/', '/v1/p', '/p', '/v1/s', '/v1/i', '/i', '/v1/a', '/v1/g', '/g'];
+    const paths = [
+      '/v1/track',
+      '/v1/t',
+      '/t',
+      '/track/',
+      '/v1/p',
+      '/p',
+      '/v1/s',
+      '/v1/i',
+      '/i',
+      '/v1/a',
+      '/v1/g',
+      '/g',
+    ];
     for (const [i, path] of paths.entries()) {
-      const extra = path.includes('/i') ? { userId: `u-${i}` } : path.includes('/a') ? { userId: `u-${i}`, previousId: `d-path-${i}` } : path.includes('/g') ? { userId: `u-${i}`, groupId: 'g1' } : { name: 'Home' };
-      const result = await post(path, JSON.stringify(call(`path-${i}`, extra)), { 'Content-Type': 'text/plain' });
+      const extra = path.includes('/i')
+        ? { userId: `u-${i}` }
+        : path.includes('/a')
+          ? { userId: `u-${i}`, previousId: `d-path-${i}` }
+          : path.includes('/g')
+            ? { userId: `u-${i}`, groupId: 'g1' }
+            : { name: 'Home' };
+      const result = await post(path, JSON.stringify(call(`path-${i}`, extra)), {
+        'Content-Type': 'text/plain',
+      });
       expect(result, path).toMatchObject({ status: 200, body: { success: true } });
     }
     for (const path of ['/v1/b', '/b', '/v1/batch', '/v1/import', '/import']) {
       const id = `batch-${path.replaceAll('/', '')}`;
-      const result = await post(path, JSON.stringify({ batch: [{ ...call(id), type: 'track' }] }), { 'Content-Type': 'text/plain;charset=UTF-8' });
+      const result = await post(path, JSON.stringify({ batch: [{ ...call(id), type: 'track' }] }), {
+        'Content-Type': 'text/plain;charset=UTF-8',
+      });
       expect(result.status, path).toBe(200);
     }
     await eventually(async () => {
       const ids = await storedIds();
-      return ['path-0', 'path-1', 'path-2', 'path-3', 'batch-v1b', 'batch-b', 'batch-v1import', 'batch-import'].every((id) => ids.includes(id));
+      return [
+        'path-0',
+        'path-1',
+        'path-2',
+        'path-3',
+        'batch-v1b',
+        'batch-b',
+        'batch-v1import',
+        'batch-import',
+      ].every((id) => ids.includes(id));
     }, 'the calls in the sandbox');
     expect((await post('/v1/nothing', '{}')).status).toBe(404);
   });
 
   it('reads gzip bodies', async () => {
-    const result = await post('/v1/track', gzipSync(JSON.stringify(call('gzip-1'))), { 'Content-Encoding': 'gzip' });
+    const result = await post('/v1/track', gzipSync(JSON.stringify(call('gzip-1'))), {
+      'Content-Encoding': 'gzip',
+    });
     expect(result.status).toBe(200);
     await eventually(async () => (await storedIds()).includes('gzip-1'), 'the gzip call');
   });
@@ -100,17 +151,39 @@ describe('idmerge collect: the Segment HTTP tracking API', () => {
   });
 
   it('400 only for malformed JSON and payloads over the limits', async () => {
-    expect(await post('/v1/track', '{not json')).toMatchObject({ status: 400, body: { message: expect.stringMatching(/Invalid JSON/) } });
+    expect(await post('/v1/track', '{not json')).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/Invalid JSON/) },
+    });
     const big = JSON.stringify(call('big', { properties: { blob: 'x'.repeat(33 * 1024) } }));
-    expect(await post('/v1/track', big)).toMatchObject({ status: 400, body: { message: expect.stringMatching(/Exceeded payload limit/) } });
-    const many = Array.from({ length: 20 }, (_, i) => ({ ...call(`many-${i}`, { properties: { blob: 'y'.repeat(30 * 1024) } }), type: 'track' }));
-    expect(await post('/v1/batch', JSON.stringify({ batch: many }))).toMatchObject({ status: 400, body: { message: expect.stringMatching(/500 KB/) } });
+    expect(await post('/v1/track', big)).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/Exceeded payload limit/) },
+    });
+    const many = Array.from({ length: 20 }, (_, i) => ({
+      ...call(`many-${i}`, { properties: { blob: 'y'.repeat(30 * 1024) } }),
+      type: 'track',
+    }));
+    expect(await post('/v1/batch', JSON.stringify({ batch: many }))).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/500 KB/) },
+    });
   });
 
   it('any of the valid write keys, as Basic auth or writeKey in the body; others get 401', async () => {
-    expect((await post('/v1/t', JSON.stringify(call('key-old')), { Authorization: basic('old-key') })).status).toBe(200);
-    expect((await post('/v1/t', JSON.stringify({ ...call('key-body'), writeKey: 'new-key' }), { Authorization: '' })).status).toBe(200);
-    expect((await post('/v1/t', JSON.stringify(call('key-bad')), { Authorization: basic('wrong') })).status).toBe(401);
+    expect(
+      (await post('/v1/t', JSON.stringify(call('key-old')), { Authorization: basic('old-key') })).status,
+    ).toBe(200);
+    expect(
+      (
+        await post('/v1/t', JSON.stringify({ ...call('key-body'), writeKey: 'new-key' }), {
+          Authorization: '',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await post('/v1/t', JSON.stringify(call('key-bad')), { Authorization: basic('wrong') })).status,
+    ).toBe(401);
     expect((await post('/v1/t', JSON.stringify(call('key-none')), { Authorization: '' })).status).toBe(401);
   });
 
@@ -131,7 +204,10 @@ describe('idmerge collect: the Segment HTTP tracking API', () => {
       const ids = await storedIds();
       return ids.includes('poison-ok-1') && ids.includes('poison-ok-2');
     }, 'the good calls');
-    await eventually(async () => deadLetters().filter((e) => e.record.messageId?.startsWith('poison-')).length === 5, 'five dead letters');
+    await eventually(
+      async () => deadLetters().filter((e) => e.record.messageId?.startsWith('poison-')).length === 5,
+      'five dead letters',
+    );
     const reasons = Object.fromEntries(
       deadLetters()
         .filter((e) => e.record.messageId?.startsWith('poison-'))
@@ -161,10 +237,17 @@ describe('idmerge collect: the Segment HTTP tracking API', () => {
     const retried = { ...call('retried-1'), type: 'track' };
     expect((await post('/v1/batch', JSON.stringify({ batch: [retried] }))).status).toBe(200);
     expect((await post('/v1/batch', JSON.stringify({ batch: [retried] }))).status).toBe(200);
-    await eventually(async () => (await sandbox.ndjson<StoredEvent>('/_sandbox/events')).filter((e) => e.event === 'No ID').length === 3, 'three calls without messageId');
+    await eventually(
+      async () =>
+        (await sandbox.ndjson<StoredEvent>('/_sandbox/events')).filter((e) => e.event === 'No ID').length ===
+        3,
+      'three calls without messageId',
+    );
     await eventually(async () => (await collect.stats()).queue.calls === 0, 'an empty queue');
     const events = await sandbox.ndjson<StoredEvent>('/_sandbox/events');
-    expect(new Set(events.filter((e) => e.event === 'No ID').map((e) => e.properties.$insert_id)).size).toBe(3);
+    expect(new Set(events.filter((e) => e.event === 'No ID').map((e) => e.properties.$insert_id)).size).toBe(
+      3,
+    );
     expect(events.filter((e) => e.properties.$insert_id === 'retried-1')).toHaveLength(1);
   });
 
@@ -186,10 +269,20 @@ describe('idmerge collect: the Segment HTTP tracking API', () => {
   });
 
   it('logs one line per request with its status, calls and reason; data files are 0600', async () => {
-    await post('/v1/batch', JSON.stringify({ batch: [{ ...call('log-1'), type: 'track' }, { type: 'bogus' }] }));
-    await eventually(async () => /"path":"\/v1\/batch","status":200,"calls":2,"refused":1,.*"reason":"call 1: type must be one of/.test(collect.output()), 'the request line');
+    await post(
+      '/v1/batch',
+      JSON.stringify({ batch: [{ ...call('log-1'), type: 'track' }, { type: 'bogus' }] }),
+    );
+    await eventually(
+      async () =>
+        /"path":"\/v1\/batch","status":200,"calls":2,"refused":1,.*"reason":"call 1: type must be one of/.test(
+          collect.output(),
+        ),
+      'the request line',
+    );
     const segment = join(collect.dataDir, 'log');
-    for (const name of ['progress.json', 'lock']) expect(statSync(join(collect.dataDir, name)).mode & 0o777, name).toBe(0o600);
+    for (const name of ['progress.json', 'lock'])
+      expect(statSync(join(collect.dataDir, name)).mode & 0o777, name).toBe(0o600);
     expect(statSync(segment).mode & 0o777).toBe(0o700);
     expect(collect.output()).not.toContain('new-key');
   });
@@ -198,13 +291,22 @@ describe('idmerge collect: the Segment HTTP tracking API', () => {
 describe('idmerge collect at its queue cap', () => {
   it('answers 503 with Retry-After while the log holds --max-queue-bytes undelivered, and nothing of that request is kept', async () => {
     // Mixpanel cannot be reached (nothing listens there), so calls stay in the log.
-    const full = await startCollectProcess(['--mode', 'simplified', '--max-queue-bytes', String(1024 * 1024)], {
-      MIXPANEL_API_HOST: 'http://127.0.0.1:9',
-      MIXPANEL_PROJECT_TOKEN: 'tok',
-      MIXPANEL_API_SECRET: 'mp-secret',
-    });
+    const full = await startCollectProcess(
+      ['--mode', 'simplified', '--max-queue-bytes', String(1024 * 1024)],
+      {
+        MIXPANEL_API_HOST: 'http://127.0.0.1:9',
+        MIXPANEL_PROJECT_TOKEN: 'tok',
+        MIXPANEL_API_SECRET: 'mp-secret',
+      },
+    );
     try {
-      const batch = (n: number) => JSON.stringify({ batch: Array.from({ length: 12 }, (_, i) => ({ ...call(`cap-${n}-${i}`, { properties: { blob: 'z'.repeat(30_000) } }), type: 'track' })) });
+      const batch = (n: number) =>
+        JSON.stringify({
+          batch: Array.from({ length: 12 }, (_, i) => ({
+            ...call(`cap-${n}-${i}`, { properties: { blob: 'z'.repeat(30_000) } }),
+            type: 'track',
+          })),
+        });
       const statuses: number[] = [];
       let retryAfter: string | null = null;
       for (let n = 0; n < 4; n++) {

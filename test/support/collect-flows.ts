@@ -11,8 +11,19 @@ interface StoredEvent {
 }
 
 /** A sandbox (service-account auth) and a collect delivering to it, write key `wk`. */
-export async function startPair(mode: IdMergeMode): Promise<{ sandbox: SandboxProcess; collect: CollectProcess }> {
-  const sandbox = await startSandboxProcess(['--mode', mode, '--service-account', 'sa:secret', '--project-id', '7', '--project-token', 'tok']);
+export async function startPair(
+  mode: IdMergeMode,
+): Promise<{ sandbox: SandboxProcess; collect: CollectProcess }> {
+  const sandbox = await startSandboxProcess([
+    '--mode',
+    mode,
+    '--service-account',
+    'sa:secret',
+    '--project-id',
+    '7',
+    '--project-token',
+    'tok',
+  ]);
   try {
     const collect = await startCollectProcess(['--mode', mode], {
       MIXPANEL_API_HOST: sandbox.url,
@@ -43,14 +54,26 @@ export async function drained(collect: CollectProcess, calls: number): Promise<v
  * The sandbox holds the flow's events with the vector's distinct_ids and the vector's clusters;
  * `stored` turns the vector's device names into the IDs the client used.
  */
-export async function expectFlowInSandbox(sandbox: SandboxProcess, vector: VectorCase, stored: (id: string) => string): Promise<void> {
-  const events = (await sandbox.ndjson<StoredEvent>('/_sandbox/events')).filter((e) => e.event !== 'Identify' && e.event !== '$identify');
-  expect(events.map((e) => ({ ingested_distinct_id: e.ingested_distinct_id, distinct_id: e.distinct_id }))).toEqual(
+export async function expectFlowInSandbox(
+  sandbox: SandboxProcess,
+  vector: VectorCase,
+  stored: (id: string) => string,
+): Promise<void> {
+  const events = (await sandbox.ndjson<StoredEvent>('/_sandbox/events')).filter(
+    (e) => e.event !== 'Identify' && e.event !== '$identify',
+  );
+  expect(
+    events.map((e) => ({ ingested_distinct_id: e.ingested_distinct_id, distinct_id: e.distinct_id })),
+  ).toEqual(
     vector.expect.events.map((e) =>
-      'rejected' in e ? e : { ingested_distinct_id: stored(e.ingested_distinct_id), distinct_id: stored(e.distinct_id) },
+      'rejected' in e
+        ? e
+        : { ingested_distinct_id: stored(e.ingested_distinct_id), distinct_id: stored(e.distinct_id) },
     ),
   );
-  const { clusters } = await sandbox.json<{ clusters: Array<{ distinct_id: string; members: string[] }> }>('/_sandbox/clusters');
+  const { clusters } = await sandbox.json<{ clusters: Array<{ distinct_id: string; members: string[] }> }>(
+    '/_sandbox/clusters',
+  );
   const expected = vector.expect.clusters
     .map((c) => ({ distinct_id: stored(c.distinct_id), members: c.members.map(stored).sort() }))
     .sort((a, b) => (a.distinct_id < b.distinct_id ? -1 : 1));
@@ -59,5 +82,8 @@ export async function expectFlowInSandbox(sandbox: SandboxProcess, vector: Vecto
 
 /** Calls a flow makes: an identify before each event that has a user, then the event. */
 export function flowCalls(vector: VectorCase): number {
-  return vector.events.reduce((sum, raw) => sum + ((raw as { properties: { $user_id?: string } }).properties.$user_id ? 2 : 1), 0);
+  return vector.events.reduce<number>(
+    (sum, raw) => sum + ((raw as { properties: { $user_id?: string } }).properties.$user_id ? 2 : 1),
+    0,
+  );
 }

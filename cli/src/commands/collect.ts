@@ -27,7 +27,9 @@ function defaultDataDir(): string {
 /** A fatal error as its message and where it was thrown: never a line of the bundle's source. */
 function reportFatal(kind: string, error: unknown): void {
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'fatal', message: kind, error: text })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'fatal', message: kind, error: text })}\n`,
+  );
   process.exit(70);
 }
 
@@ -50,15 +52,28 @@ export function register(program: Command): void {
       wholeNumber('--max-queue-bytes', 1024 * 1024),
       1024 * 1024 * 1024,
     )
-    .option('--dead-letter <path>', 'NDJSON file for calls that cannot be delivered (default: in the data directory)')
+    .option(
+      '--dead-letter <path>',
+      'NDJSON file for calls that cannot be delivered (default: in the data directory)',
+    )
     .option(
       '--write-key <key>',
       'a valid write key (repeatable); visible in the process list: prefer SEGMENT_WRITE_KEY',
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
-    .option('--concurrency <n>', 'requests to Mixpanel in flight at once', wholeNumber('--concurrency', 1), 10)
-    .option('--batch-size <n>', 'events per /import request (at most 2000)', wholeNumber('--batch-size', 1), 2000)
+    .option(
+      '--concurrency <n>',
+      'requests to Mixpanel in flight at once',
+      wholeNumber('--concurrency', 1),
+      10,
+    )
+    .option(
+      '--batch-size <n>',
+      'events per /import request (at most 2000)',
+      wholeNumber('--batch-size', 1),
+      2000,
+    )
     .option(
       '--max-retries <n>',
       'retries of one request after 5xx, timeouts and connection errors before its calls wait for the next round',
@@ -92,7 +107,9 @@ export function register(program: Command): void {
       });
       const logger = createLogger();
       if (options.writeKey.length > 0)
-        logger.warn('--write-key puts the key in the process list; set SEGMENT_WRITE_KEY or SEGMENT_WRITE_KEY_FILE instead');
+        logger.warn(
+          '--write-key puts the key in the process list; set SEGMENT_WRITE_KEY or SEGMENT_WRITE_KEY_FILE instead',
+        );
       if (writeKeys.length === 0)
         logger.warn('no write key is set (SEGMENT_WRITE_KEY): every call is accepted, whoever sends it');
       const depth = collect.snapshot().queue;
@@ -106,7 +123,9 @@ export function register(program: Command): void {
         stopping = true;
         // Bounded: whatever Mixpanel does, the process is gone within 10 s; the log keeps the rest.
         setTimeout(() => {
-          process.stderr.write('idmerge collect: shutdown took over 9 s; exiting, undelivered calls stay in the log\n');
+          process.stderr.write(
+            'idmerge collect: shutdown took over 9 s; exiting, undelivered calls stay in the log\n',
+          );
           process.exit(0);
         }, 9000).unref();
         void collect.close().then(() => {

@@ -53,7 +53,9 @@ describe('the calls of a request', () => {
 
   it('refuses calls with bytes that were not UTF-8 (the decoder put U+FFFD in them)', () => {
     const result = batch([track({ event: 'bad \uFFFD byte' }), track()], true);
-    expect(result.refused).toEqual([expect.objectContaining({ index: 0, reason: expect.stringMatching(/not valid UTF-8/) })]);
+    expect(result.refused).toEqual([
+      expect.objectContaining({ index: 0, reason: expect.stringMatching(/not valid UTF-8/) }),
+    ]);
     // A body that was valid UTF-8 may hold U+FFFD as a character.
     expect(batch([track({ event: 'fine \uFFFD' })]).accepted).toBe(1);
   });
@@ -63,7 +65,9 @@ describe('the calls of a request', () => {
     const result = batch([same, same, same, track({ messageId: 'given' }), { ...same, messageId: '' }]);
     const ids = result.records.map((text) => {
       const record = stored(text);
-      return 'call' in record && !('refused' in record) ? (record.call as { messageId: string }).messageId : '';
+      return 'call' in record && !('refused' in record)
+        ? (record.call as { messageId: string }).messageId
+        : '';
     });
     expect(new Set(ids.slice(0, 3)).size).toBe(3);
     expect(ids[3]).toBe('given');
@@ -73,7 +77,11 @@ describe('the calls of a request', () => {
   it('never stores a write key, sets receivedAt and takes the batch context', () => {
     const result = callsOfRequest(
       'batch',
-      { batch: [track({ writeKey: 'secret-key' }), track({ context: { own: true } })], context: { ip: '1.2.3.4' }, writeKey: 'secret-key' },
+      {
+        batch: [track({ writeKey: 'secret-key' }), track({ context: { own: true } })],
+        context: { ip: '1.2.3.4' },
+        writeKey: 'secret-key',
+      },
       { receivedAt, invalidUtf8: false },
     );
     expect(result.records.join()).not.toContain('secret-key');
@@ -85,7 +93,11 @@ describe('the calls of a request', () => {
   });
 
   it('a single-call path sets the type from the path', () => {
-    const result = callsOfRequest('page', { anonymousId: 'd', name: 'Home', type: 'track' }, { receivedAt, invalidUtf8: false });
+    const result = callsOfRequest(
+      'page',
+      { anonymousId: 'd', name: 'Home', type: 'track' },
+      { receivedAt, invalidUtf8: false },
+    );
     expect(stored(result.records[0] as string)).toEqual({ call: expect.objectContaining({ type: 'page' }) });
   });
 });
@@ -135,7 +147,9 @@ describe('write keys and secrets', () => {
       'from-file',
       'second',
     ]);
-    expect(() => loadWriteKeys({ SEGMENT_WRITE_KEY_FILE: '/nonexistent/keys' }, [])).toThrow(/SEGMENT_WRITE_KEY_FILE/);
+    expect(() => loadWriteKeys({ SEGMENT_WRITE_KEY_FILE: '/nonexistent/keys' }, [])).toThrow(
+      /SEGMENT_WRITE_KEY_FILE/,
+    );
   });
 
   it('redacts secrets and their Basic-auth encodings, short ones included', () => {

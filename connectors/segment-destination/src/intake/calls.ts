@@ -7,8 +7,7 @@ const CALL_TYPES = new Set(['track', 'identify', 'page', 'screen', 'alias', 'gro
 
 /** What the log holds for each call of a request: the call to deliver, or why it was refused. */
 export type StoredRecord =
-  | { call: Record<string, unknown> }
-  | { refused: string; field?: string; call: unknown };
+  { call: Record<string, unknown> } | { refused: string; field?: string; call: unknown };
 
 export interface RequestCalls {
   /** One log record (JSON text of a StoredRecord) per call, in request order. */
@@ -64,7 +63,8 @@ export function callsOfRequest(
     const problem = inspectCall(item, options.invalidUtf8);
     if (problem !== undefined) return refuse(problem.reason, problem.field);
     for (const field of ['timestamp', 'originalTimestamp', 'sentAt'])
-      if (invalidTime(item[field])) return refuse(`${field} is not a valid time: ${String(item[field]).slice(0, 40)}`, field);
+      if (invalidTime(item[field]))
+        return refuse(`${field} is not a valid time: ${String(item[field]).slice(0, 40)}`, field);
     const call: Record<string, unknown> = {
       ...withoutWriteKey(item),
       messageId: typeof item.messageId === 'string' && item.messageId !== '' ? item.messageId : randomUUID(),

@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import type { IdMergeMode } from '@idmerge/shared';
-import { createSender, createTransport, type MixpanelConfig, type SenderOptions } from '@idmerge/shared/sender';
+import {
+  createSender,
+  createTransport,
+  type MixpanelConfig,
+  type SenderOptions,
+} from '@idmerge/shared/sender';
 import { redactor, secretForms } from './auth.js';
 import { BATCH_LIMIT_BYTES } from './body.js';
 import { DeadLetterFile } from './dead-letter.js';

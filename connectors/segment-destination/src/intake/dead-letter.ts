@@ -68,11 +68,14 @@ export class DeadLetterFile {
       } catch (error) {
         const message = (error as Error).message;
         if (this.failing === undefined || attempt % 10 === 0)
-          this.options.logger.error('cannot write the dead-letter file; the calls stay in the log and it is tried again', {
-            path: this.options.path,
-            error: message,
-            entries: count,
-          });
+          this.options.logger.error(
+            'cannot write the dead-letter file; the calls stay in the log and it is tried again',
+            {
+              path: this.options.path,
+              error: message,
+              entries: count,
+            },
+          );
         this.failing = message;
         await this.handle?.close().catch(() => undefined);
         this.handle = undefined;

@@ -47,9 +47,14 @@ export function mapStored(text: string, mapping: SegmentMappingOptions): MappedC
   try {
     stored = JSON.parse(text);
   } catch {
-    return { record: text, stage: 'validation', reason: 'a log record is not JSON (the log was changed on disk)' };
+    return {
+      record: text,
+      stage: 'validation',
+      reason: 'a log record is not JSON (the log was changed on disk)',
+    };
   }
-  if (!isRecord(stored)) return { record: stored, stage: 'validation', reason: 'a log record is not an object' };
+  if (!isRecord(stored))
+    return { record: stored, stage: 'validation', reason: 'a log record is not an object' };
   if (typeof stored.refused === 'string')
     return {
       record: stored.call,
@@ -71,7 +76,11 @@ export function mapStored(text: string, mapping: SegmentMappingOptions): MappedC
     };
   } catch (error) {
     const { name, message } = error instanceof Error ? error : new Error(String(error));
-    return { record: call, stage: 'validation', reason: `the call could not be mapped (${name}: ${message})` };
+    return {
+      record: call,
+      stage: 'validation',
+      reason: `the call could not be mapped (${name}: ${message})`,
+    };
   }
 }
 
@@ -150,7 +159,8 @@ export class Delivery {
       const { records, next } = await log.read(position, chunkBytes);
       if (records.length === 0) {
         // Only a skipped (corrupt) stretch: its place is committed with no calls.
-        if (next.segment !== position.segment || next.offset !== position.offset) this.commitAfter(Promise.resolve(true), next, 0);
+        if (next.segment !== position.segment || next.offset !== position.offset)
+          this.commitAfter(Promise.resolve(true), next, 0);
         position = next;
         continue;
       }
@@ -202,10 +212,13 @@ export class Delivery {
       const wait = Math.min(retry.maxMs, retry.firstMs * 2 ** attempt);
       if (outcome.authFailure !== undefined) {
         if (this.authFailure === undefined)
-          logger.error('Mixpanel refused the credentials: delivery is stopped, calls are kept and tried again', {
-            reason: outcome.authFailure,
-            calls: outcome.retry.length,
-          });
+          logger.error(
+            'Mixpanel refused the credentials: delivery is stopped, calls are kept and tried again',
+            {
+              reason: outcome.authFailure,
+              calls: outcome.retry.length,
+            },
+          );
         this.authFailure = outcome.authFailure;
       } else {
         logger.warn('calls not delivered; kept and sent again', {

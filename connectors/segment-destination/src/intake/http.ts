@@ -65,7 +65,10 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
   async function answer(request: IncomingMessage): Promise<Answer> {
     const route = routeOf(request.url);
     if ('unknown' in route)
-      return fail(404, `not found: ${route.unknown}; calls go to /v1/track|identify|page|screen|alias|group|batch|import or /v1/t|i|p|s|a|g|b`);
+      return fail(
+        404,
+        `not found: ${route.unknown}; calls go to /v1/track|identify|page|screen|alias|group|batch|import or /v1/t|i|p|s|a|g|b`,
+      );
     if ('probe' in route) {
       if (route.probe === 'healthz') return { status: 200, body: { ok: true } };
       if (route.probe === 'stats') return { status: 200, body: options.snapshot() };
@@ -95,7 +98,10 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
       if (calls.records.length > 0) await log.append(calls.records);
     } catch (error) {
       if (error instanceof QueueFullError)
-        return fail(503, `${error.message}; send again later`, { headers: { 'Retry-After': retryAfter }, ...counts });
+        return fail(503, `${error.message}; send again later`, {
+          headers: { 'Retry-After': retryAfter },
+          ...counts,
+        });
       if (error instanceof PersistError)
         return fail(503, 'the calls could not be stored; send again later', {
           headers: { 'Retry-After': retryAfter },
@@ -147,9 +153,17 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
     answer(request).then(
       (result) => send(request, response, result, started),
       (error: unknown) => {
-        if (error instanceof BodyError) return send(request, response, fail(error.status, error.message), started);
-        logger.error('request failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-        send(request, response, fail(500, 'internal error; nothing of the request was kept, send it again'), started);
+        if (error instanceof BodyError)
+          return send(request, response, fail(error.status, error.message), started);
+        logger.error('request failed', {
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+        send(
+          request,
+          response,
+          fail(500, 'internal error; nothing of the request was kept, send it again'),
+          started,
+        );
       },
     );
   });

@@ -45,13 +45,19 @@ export function inspectCall(call: Record<string, unknown>, invalidUtf8: boolean)
         reason: `the call is nested deeper than ${MAX_DEPTH} levels (at ${path}${depth > 6 ? '…' : ''})`,
       };
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) stack.push({ value: value[i], depth: depth + 1, path: child(path, i, depth) });
+      for (let i = 0; i < value.length; i++)
+        stack.push({ value: value[i], depth: depth + 1, path: child(path, i, depth) });
       continue;
     }
     for (const key of Object.keys(value)) {
       const reason = stringProblem(key, invalidUtf8);
-      if (reason !== undefined) return { field: path || 'call', reason: `a key of ${path || 'the call'} ${reason}` };
-      stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1, path: child(path, key, depth) });
+      if (reason !== undefined)
+        return { field: path || 'call', reason: `a key of ${path || 'the call'} ${reason}` };
+      stack.push({
+        value: (value as Record<string, unknown>)[key],
+        depth: depth + 1,
+        path: child(path, key, depth),
+      });
     }
   }
 }

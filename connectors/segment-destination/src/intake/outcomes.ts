@@ -27,7 +27,10 @@ export interface SendOutcome {
  * again as well (its `$insert_id` makes a second copy harmless). A sender stops for good on a
  * 401/403, so each attempt gets its own; they share one connection pool.
  */
-export async function sendCalls(newSender: SenderFactory, calls: readonly MappedCall[]): Promise<SendOutcome> {
+export async function sendCalls(
+  newSender: SenderFactory,
+  calls: readonly MappedCall[],
+): Promise<SendOutcome> {
   const owner = new Map<unknown, number>();
   calls.forEach((mapped, index) => owner.set(mapped.call, index));
   const retry = new Set<number>();

@@ -20,10 +20,7 @@ const KINDS: Record<string, CallKind> = {
   import: 'batch',
 };
 
-export type Route =
-  | { kind: CallKind }
-  | { probe: 'healthz' | 'readyz' | 'stats' }
-  | { unknown: string };
+export type Route = { kind: CallKind } | { probe: 'healthz' | 'readyz' | 'stats' } | { unknown: string };
 
 /**
  * The route of a request path: Segment's long and short call paths (`/v1/track`, `/v1/t`, …,

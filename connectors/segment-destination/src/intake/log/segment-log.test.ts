@@ -1,4 +1,12 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +19,10 @@ afterEach(async () => {
   for (const log of open.splice(0)) await log.close();
 });
 
-async function openLog(dir: string, options: { maxBytes?: number; segmentBytes?: number; logger?: Logger } = {}) {
+async function openLog(
+  dir: string,
+  options: { maxBytes?: number; segmentBytes?: number; logger?: Logger } = {},
+) {
   const log = await SegmentLog.open({
     dir,
     maxBytes: options.maxBytes ?? 1e9,
@@ -38,7 +49,10 @@ async function closeAll() {
   for (const log of open.splice(0)) await log.close();
 }
 
-const segmentsOf = (dir: string) => readdirSync(join(dir, 'log')).filter((name) => name.endsWith('.seg')).sort();
+const segmentsOf = (dir: string) =>
+  readdirSync(join(dir, 'log'))
+    .filter((name) => name.endsWith('.seg'))
+    .sort();
 const tempDir = () => mkdtempSync(join(tmpdir(), 'idmerge-log-'));
 
 describe('the call log', () => {
@@ -112,10 +126,12 @@ describe('the call log', () => {
     await closeAll();
     const path = join(dir, 'log', segmentsOf(dir)[0] as string);
     const bytes = readFileSync(path);
-    bytes[bytes.length - 2] ^= 0xff;
+    bytes.writeUInt8((bytes.at(-2) ?? 0) ^ 0xff, bytes.length - 2);
     writeFileSync(path, bytes);
     const errors: string[] = [];
-    const again = await openLog(dir, { logger: { ...silentLogger, error: (message) => void errors.push(message) } });
+    const again = await openLog(dir, {
+      logger: { ...silentLogger, error: (message) => void errors.push(message) },
+    });
     expect((await readAll(again)).texts).toEqual(['good']);
     expect(errors.join()).toMatch(/corrupt/);
     expect(readFileSync(`${path}.corrupt`).includes(Buffer.from('damag'))).toBe(true);

@@ -166,7 +166,8 @@ export class SegmentLog {
       const bytes = group.reduce((sum, item) => sum + item.frames.length, 0);
       const segment = this.segments.at(-1) as Segment;
       try {
-        const buffer = group.length === 1 ? (group[0]?.frames as Buffer) : Buffer.concat(group.map((g) => g.frames));
+        const buffer =
+          group.length === 1 ? (group[0]?.frames as Buffer) : Buffer.concat(group.map((g) => g.frames));
         await this.writeAll(buffer, segment.size);
         await this.active.datasync();
         this.flushes++;
@@ -195,7 +196,12 @@ export class SegmentLog {
   private async writeAll(buffer: Buffer, position: number): Promise<void> {
     let written = 0;
     while (written < buffer.length) {
-      const { bytesWritten } = await this.active.write(buffer, written, buffer.length - written, position + written);
+      const { bytesWritten } = await this.active.write(
+        buffer,
+        written,
+        buffer.length - written,
+        position + written,
+      );
       written += bytesWritten;
     }
   }
