@@ -202,7 +202,15 @@ export class Delivery {
     }
     for (let attempt = 0; todo.length > 0; attempt++) {
       if (this.stopped) return false;
-      const outcome = await sendCalls(this.options.newSender, todo);
+      let outcome: Awaited<ReturnType<typeof sendCalls>>;
+      try {
+        outcome = await sendCalls(this.options.newSender, todo);
+      } catch (error) {
+        // A fault of the sender itself, not of Mixpanel: logged, and the calls are tried again.
+        const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        logger.error('delivery failed unexpectedly; the calls are kept and sent again', { error: reason });
+        outcome = { delivered: 0, refused: [], retry: todo, failure: reason };
+      }
       dead.push(...outcome.refused);
       stats.delivered += outcome.delivered;
       if (outcome.retry.length === 0) {
