@@ -343,4 +343,44 @@ describe.skipIf('skip' in found)('mixpanel-browser in headless Chromium against 
       await sandbox.stop();
     }
   });
+
+  it('a logout without reset() (docs/sandbox.md): the next user cannot claim the device, and the sandbox shows it', async () => {
+    const sandbox = await startSandboxProcess(['--mode', 'simplified', '--project-token', TOKEN]);
+    const context = await browser.newContext();
+    try {
+      const trouble: Trouble = { problems: [], sandboxResponses: [] };
+      const page = await openDevice(context, site.origin, sandbox.url, false, trouble);
+      const device = await deviceIdOf(page);
+      for (const step of [
+        { track: 'Page Viewed' },
+        { identify: 'U1' },
+        { track: 'Logged In' },
+        { identify: 'U2' },
+        { track: 'Logged In' },
+      ] as const) {
+        await runStep(page, { device: 'laptop', ...step });
+      }
+      const events = await waitFor(
+        () =>
+          sandbox.ndjson<{ event: string; distinct_id: string; properties: Record<string, unknown> }>(
+            '/_sandbox/events',
+          ),
+        (e) => e.length >= 5,
+        '5 events',
+      );
+      const last = events[events.length - 1];
+      expect(last).toMatchObject({ event: 'Logged In', distinct_id: 'U2' });
+      expect(last?.properties.$identity_failure_reason).toBe('errAnonDistinctIdAssignedAlready');
+      expect(
+        sortClusters((await sandbox.json<{ clusters: Cluster[] }>('/_sandbox/clusters')).clusters),
+      ).toEqual([
+        { distinct_id: 'U1', members: [`$device:${device}`, 'U1'] },
+        { distinct_id: 'U2', members: ['U2'] },
+      ]);
+      expect(trouble.problems).toEqual([]);
+    } finally {
+      await context.close();
+      await sandbox.stop();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { IdMergeMode } from '@idmerge/shared';
 import { resumeYoungGenerationGrowth } from '@idmerge/shared/memory';
 import { loadMixpanelConfig } from '@idmerge/shared/sender';
+import { EXIT } from '../exit-codes.js';
 import { modeOption, wholeNumber } from '../options.js';
 
 interface CollectOptions {
@@ -30,7 +31,7 @@ function reportFatal(kind: string, error: unknown): void {
   process.stderr.write(
     `${JSON.stringify({ time: new Date().toISOString(), level: 'fatal', message: kind, error: text })}\n`,
   );
-  process.exit(70);
+  process.exit(EXIT.failed);
 }
 
 export function register(program: Command): void {
@@ -49,7 +50,7 @@ export function register(program: Command): void {
     .option(
       '--max-queue-bytes <n>',
       'undelivered bytes the log may hold; beyond them calls are answered 503 with Retry-After',
-      wholeNumber('--max-queue-bytes', 1024 * 1024),
+      wholeNumber('--max-queue-bytes', 1),
       1024 * 1024 * 1024,
     )
     .option(

@@ -176,6 +176,31 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       )
     : createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler);
   server.keepAliveTimeout = 65_000;
+  // Requests Node's parser refuses before any handler runs (a URL over the header limit, garbage)
+  // are answered, counted and logged like every other refused request.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || !error.code?.startsWith('HPE_')) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const message =
+      status === 431
+        ? `the request line and headers are over ${MAX_HEADER_BYTES} bytes; send large batches as a POST body`
+        : `the request is not valid HTTP (${error.code})`;
+    const body = JSON.stringify({
+      code: status,
+      error: message,
+      status: status === 431 ? 'Request Header Fields Too Large' : 'Bad Request',
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n${body}`,
+    );
+    context.requests.count('?', 'UNPARSED', status);
+    options.log?.(formatLogLine({ method: '-', path: '-', outcome: status, reason: message, ms: 0 }));
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -281,3 +281,19 @@ describe('limits, routing, counting and logging', () => {
     expect(reply.headers.get('allow')).toBe('POST, OPTIONS');
   });
 });
+
+describe('requests the HTTP parser refuses', () => {
+  it('a GET whose URL is over the header limit gets 431, and is counted and logged', async () => {
+    const s = await start();
+    const huge = 'x'.repeat(1_500_000);
+    const reply = await call(s, `/track?data=${huge}`);
+    expect(reply.status).toBe(431);
+    expect(JSON.parse(reply.text).error).toMatch(/send large batches as a POST body/);
+    expect(await get(s, '/_sandbox/stats')).toMatchObject({
+      requests: 1,
+      refused_requests: 1,
+      requests_by_status: { '431': 1 },
+    });
+    expect(logs[0]).toMatch(/ - - 431 /);
+  });
+});
