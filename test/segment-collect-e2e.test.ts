@@ -1,58 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
 import { describe, expect, it } from 'vitest';
 import { loadVectorCases, type VectorCase } from '@idmerge/shared/test/vectors';
-import { IDMERGE, REPO_ROOT } from './support/run-cli.js';
-import { startSandboxProcess } from './support/sandbox-process.js';
+import { drained, expectFlowInSandbox, flowCalls, startPair } from './support/collect-flows.js';
 
 const FLOWS = [
   'simplified/new-user-signup',
   'simplified/returning-user',
   'simplified/multiple-users-one-device',
 ];
-
-interface StoredEvent {
-  event: string;
-  ingested_distinct_id: string;
-  distinct_id: string;
-}
-
-/** `idmerge collect --port 0 …` as its own process, delivering to `apiHost`. */
-function startCollect(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ url: string; child: ChildProcess; output: () => string; stop(): Promise<number | null> }> {
-  const child = spawn(process.execPath, [IDMERGE, 'collect', '--port', '0', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`collect did not start: ${output}`)), 20_000);
-    child.on('exit', (code) => reject(new Error(`collect exited with ${code}: ${output}`)));
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (!match?.[1]) return;
-      clearTimeout(timer);
-      resolve({
-        url: match[1],
-        child,
-        output: () => output,
-        stop: () =>
-          new Promise((done) => {
-            if (child.exitCode !== null) return done(child.exitCode);
-            child.once('exit', (code) => done(code));
-            child.kill('SIGTERM');
-          }),
-      });
-    });
-  });
-}
 
 /**
  * The flow as an app instrumented with Segment makes it: anonymous events with the device's
@@ -105,36 +61,7 @@ describe('@segment/analytics-node → idmerge collect → idmerge sandbox (separ
         const stored = (id: string) =>
           id.startsWith('$device:') ? (mode === 'simplified' ? id : deviceName(id.slice(8))) : id;
 
-        const sandbox = await startSandboxProcess([
-          '--mode',
-          mode,
-          '--service-account',
-          'sa:secret',
-          '--project-id',
-          '7',
-          '--project-token',
-          'tok',
-        ]);
-        const collect = await startCollect(
-          [
-            '--mode',
-            mode,
-            '--write-key',
-            'wk',
-            '--flush-interval-ms',
-            '100',
-            '--dead-letter',
-            join(REPO_ROOT, 'node_modules', '.cache', `collect-e2e-${mode}.ndjson`),
-          ],
-          {
-            MIXPANEL_API_HOST: sandbox.url,
-            MIXPANEL_SERVICE_ACCOUNT_USERNAME: 'sa',
-            MIXPANEL_SERVICE_ACCOUNT_SECRET: 'secret',
-            MIXPANEL_PROJECT_ID: '7',
-            MIXPANEL_PROJECT_TOKEN: 'tok',
-            MIXPANEL_REGION: '',
-          },
-        );
+        const { sandbox, collect } = await startPair(mode);
         try {
           const analytics = new Analytics({
             writeKey: 'wk',
@@ -148,32 +75,8 @@ describe('@segment/analytics-node → idmerge collect → idmerge sandbox (separ
           sendFlow(analytics, vector, deviceName, Date.now() - 60_000);
           await analytics.closeAndFlush({ timeout: 10_000 });
           expect(errors).toEqual([]);
-          expect(await collect.stop()).toBe(0);
-
-          const events = (await sandbox.ndjson<StoredEvent>('/_sandbox/events')).filter(
-            (e) => e.event !== 'Identify' && e.event !== '$identify',
-          );
-          expect(
-            events.map((e) => ({ ingested_distinct_id: e.ingested_distinct_id, distinct_id: e.distinct_id })),
-          ).toEqual(
-            vector.expect.events.map((e) =>
-              'rejected' in e
-                ? e
-                : {
-                    ingested_distinct_id: stored(e.ingested_distinct_id),
-                    distinct_id: stored(e.distinct_id),
-                  },
-            ),
-          );
-          const clusters = (
-            await sandbox.json<{ clusters: Array<{ distinct_id: string; members: string[] }> }>(
-              '/_sandbox/clusters',
-            )
-          ).clusters;
-          const expected = vector.expect.clusters
-            .map((c) => ({ distinct_id: stored(c.distinct_id), members: c.members.map(stored).sort() }))
-            .sort((a, b) => (a.distinct_id < b.distinct_id ? -1 : 1));
-          expect(clusters).toEqual(expected);
+          await drained(collect, flowCalls(vector));
+          await expectFlowInSandbox(sandbox, vector, stored);
         } finally {
           await collect.stop();
           await sandbox.stop();

@@ -1,217 +1,336 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startIntake, type Intake, type PayloadSink } from '@idmerge/segment-destination';
-import type { Payload } from '@idmerge/shared/payload';
-import { startSandbox } from '@idmerge/shared/sandbox';
-import { createDeadLetterList, createSender, loadMixpanelConfig } from '@idmerge/shared/sender';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startCollectProcess, type CollectProcess } from './support/collect-process.js';
+import { startSandboxProcess, type SandboxProcess } from './support/sandbox-process.js';
 
-const SETTINGS = { project_token: 'tok', id_merge_api: 'simplified' as const };
-const AUTH = `Basic ${Buffer.from('wk:').toString('base64')}`;
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
+const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+const AUTH = basic('new-key');
+
+interface StoredEvent {
+  event: string;
+  properties: { $insert_id: string; [key: string]: unknown };
+}
+
+let sandbox: SandboxProcess;
+let collect: CollectProcess;
+
+beforeAll(async () => {
+  sandbox = await startSandboxProcess([
+    '--mode',
+    'simplified',
+    '--project-token',
+    'tok',
+    '--api-secret',
+    'mp-secret',
+  ]);
+  collect = await startCollectProcess(['--mode', 'simplified'], {
+    MIXPANEL_API_HOST: sandbox.url,
+    MIXPANEL_PROJECT_TOKEN: 'tok',
+    MIXPANEL_API_SECRET: 'mp-secret',
+    // Two keys valid at once, as during a rotation.
+    SEGMENT_WRITE_KEY: 'old-key,new-key',
+  });
+});
+afterAll(async () => {
+  await collect?.stop();
+  await sandbox?.stop();
 });
 
-function call(i: number, extra: Record<string, unknown> = {}) {
+function call(id: string, extra: Record<string, unknown> = {}) {
   return {
-    event: `E${i}`,
-    anonymousId: `d-${i}`,
-    messageId: `m-${i}`,
+    event: `E-${id}`,
+    anonymousId: `d-${id}`,
+    messageId: id,
     timestamp: new Date(Date.now() - 1000).toISOString(),
     ...extra,
   };
 }
 
-/** An intake whose payloads land in a list (the unit under test is the HTTP side). */
-async function listIntake(sink?: PayloadSink) {
-  const payloads: Payload[] = [];
-  const refused: Array<{ original: unknown; reason: string }> = [];
-  const intake = await startIntake({
-    port: 0,
-    writeKey: 'wk',
-    settings: SETTINGS,
-    sink:
-      sink ??
-      ((payload) => {
-        payloads.push(payload);
-        return undefined;
-      }),
-    reject: async (original, reason) => {
-      refused.push({ original, reason });
-    },
-  });
-  closers.push(() => intake.close());
-  return { intake, payloads, refused };
-}
-
-async function post(
-  intake: Intake,
-  path: string,
-  body: string | Buffer,
-  headers: Record<string, string> = {},
-) {
-  const response = await fetch(`${intake.url}${path}`, {
+async function post(path: string, body: string | Buffer, headers: Record<string, string> = {}) {
+  const response = await fetch(`${collect.url}${path}`, {
     method: 'POST',
     headers: { Authorization: AUTH, 'Content-Type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : new Uint8Array(body),
   });
   return {
     status: response.status,
-    body: (await response.json()) as {
-      success: boolean;
-      message?: string;
-      errors?: Array<{ index: number; message: string }>;
-    },
+    headers: response.headers,
+    body: (await response.json()) as { success: boolean; message?: string },
   };
 }
 
+async function storedIds(): Promise<string[]> {
+  return (await sandbox.ndjson<StoredEvent>('/_sandbox/events')).map((e) => e.properties.$insert_id);
+}
+
+/** The dead-letter file's entries (none while it does not exist yet). */
+function deadLetters(): Array<{ record: { messageId?: string }; reason: string; stage: string }> {
+  let text: string;
+  try {
+    text = readFileSync(join(collect.dataDir, 'dead-letter.ndjson'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { record: { messageId?: string }; reason: string; stage: string });
+}
+
 describe('idmerge collect: the Segment HTTP tracking API', () => {
-  it('accepts each call type on its own path and runs it through the destination actions', async () => {
-    const { intake, payloads } = await listIntake();
-    for (const [path, body] of [
-      ['/v1/track', call(1)],
-      ['/v1/page', { ...call(2), name: 'Home' }],
-      ['/v1/screen', { ...call(3), name: 'Main' }],
-      ['/v1/identify', { ...call(4), userId: 'u-4', traits: { email: 'x@example.com' } }],
-      ['/v1/alias', { ...call(5), userId: 'u-5', previousId: 'd-5' }],
-      ['/v1/group', { ...call(6), userId: 'u-6', groupId: 'g-6', traits: { name: 'G' } }],
-    ] as const) {
-      expect(await post(intake, path, JSON.stringify(body)), path).toEqual({
-        status: 200,
-        body: { success: true },
+  it('long and short paths, with and without /v1, JSON whatever the content type', async () => {
+    const paths = [
+      '/v1/track',
+      '/v1/t',
+      '/t',
+      '/track/',
+      '/v1/p',
+      '/p',
+      '/v1/s',
+      '/v1/i',
+      '/i',
+      '/v1/a',
+      '/v1/g',
+      '/g',
+    ];
+    for (const [i, path] of paths.entries()) {
+      const extra = path.includes('/i')
+        ? { userId: `u-${i}` }
+        : path.includes('/a')
+          ? { userId: `u-${i}`, previousId: `d-path-${i}` }
+          : path.includes('/g')
+            ? { userId: `u-${i}`, groupId: 'g1' }
+            : { name: 'Home' };
+      const result = await post(path, JSON.stringify(call(`path-${i}`, extra)), {
+        'Content-Type': 'text/plain',
       });
+      expect(result, path).toMatchObject({ status: 200, body: { success: true } });
     }
-    const names = payloads.flatMap((p) => (p.endpoint === 'import' ? [p.body.event] : []));
-    expect(names).toEqual(expect.arrayContaining(['E1', 'Viewed Home', 'Viewed Main', 'Identify']));
-    expect(payloads.some((p) => p.endpoint === 'groups')).toBe(true);
-    expect(payloads.some((p) => p.endpoint === 'engage')).toBe(true);
+    for (const path of ['/v1/b', '/b', '/v1/batch', '/v1/import', '/import']) {
+      const id = `batch-${path.replaceAll('/', '')}`;
+      const result = await post(path, JSON.stringify({ batch: [{ ...call(id), type: 'track' }] }), {
+        'Content-Type': 'text/plain;charset=UTF-8',
+      });
+      expect(result.status, path).toBe(200);
+    }
+    await eventually(async () => {
+      const ids = await storedIds();
+      return [
+        'path-0',
+        'path-1',
+        'path-2',
+        'path-3',
+        'batch-v1b',
+        'batch-b',
+        'batch-v1import',
+        'batch-import',
+      ].every((id) => ids.includes(id));
+    }, 'the calls in the sandbox');
+    expect((await post('/v1/nothing', '{}')).status).toBe(404);
   });
 
   it('reads gzip bodies', async () => {
-    const { intake, payloads } = await listIntake();
-    const result = await post(intake, '/v1/track', gzipSync(JSON.stringify(call(1))), {
+    const result = await post('/v1/track', gzipSync(JSON.stringify(call('gzip-1'))), {
       'Content-Encoding': 'gzip',
     });
     expect(result.status).toBe(200);
-    expect(payloads).toHaveLength(1);
+    await eventually(async () => (await storedIds()).includes('gzip-1'), 'the gzip call');
   });
 
-  it('answers 400 saying what is wrong, and keeps the refused call', async () => {
-    const { intake, refused, payloads } = await listIntake();
-    expect(await post(intake, '/v1/track', '{not json')).toEqual({
-      status: 400,
-      body: { success: false, message: expect.stringMatching(/Invalid JSON/) },
+  it('answers preflights and puts CORS headers on every answer', async () => {
+    const preflight = await fetch(`${collect.url}/v1/t`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'http://app.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type',
+      },
     });
-    const noName = await post(intake, '/v1/track', JSON.stringify({ ...call(1), event: undefined }));
-    expect(noName.status).toBe(400);
-    expect(noName.body.message).toMatch(/event/);
-    expect(refused).toHaveLength(1);
-    expect(refused[0]?.reason).toMatch(/event/);
-    expect(payloads).toEqual([]);
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://app.example');
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization,content-type');
+    const answer = await post('/v1/t', JSON.stringify(call('cors-1')), { Origin: 'http://app.example' });
+    expect(answer.headers.get('access-control-allow-origin')).toBe('http://app.example');
+    const refused = await post('/v1/t', '{nope', { Origin: 'http://app.example' });
+    expect(refused.headers.get('access-control-allow-origin')).toBe('http://app.example');
   });
 
-  it('a batch delivers the good calls and names each refused one by index', async () => {
-    const { intake, payloads, refused } = await listIntake();
-    const batch = [
-      { ...call(0), type: 'track' },
-      { ...call(1), type: 'track', anonymousId: null },
-      { ...call(2), type: 'bogus' },
-      { ...call(3), type: 'track' },
-    ];
-    const result = await post(intake, '/v1/batch', JSON.stringify({ batch }));
-    expect(result.status).toBe(400);
-    expect(result.body.errors?.map((e) => e.index)).toEqual([1, 2]);
-    expect(result.body.errors?.[0]?.message).toMatch(/anonymousId/);
-    expect(result.body.errors?.[1]?.message).toMatch(/type must be one of/);
-    expect(
-      payloads.map(
-        (p) => (p.body as unknown as { properties: { $insert_id: string } }).properties.$insert_id,
-      ),
-    ).toEqual(['m-0', 'm-3']);
-    expect(refused).toHaveLength(2);
-  });
-
-  it('enforces 32 KB per call and 500 KB per batch with Segment-style 400s', async () => {
-    const { intake, payloads } = await listIntake();
-    const big = call(1, { properties: { blob: 'x'.repeat(33 * 1024) } });
-    expect(await post(intake, '/v1/track', JSON.stringify(big))).toEqual({
+  it('400 only for malformed JSON and payloads over the limits', async () => {
+    expect(await post('/v1/track', '{not json')).toMatchObject({
       status: 400,
-      body: { success: false, message: expect.stringMatching(/Exceeded payload limit.*32 KB/) },
+      body: { message: expect.stringMatching(/Invalid JSON/) },
     });
-    const inBatch = await post(
-      intake,
-      '/v1/batch',
-      JSON.stringify({
-        batch: [
-          { ...call(0), type: 'track' },
-          { ...big, type: 'track' },
-        ],
-      }),
-    );
-    expect(inBatch.status).toBe(400);
-    expect(inBatch.body.errors).toEqual([
-      expect.objectContaining({ index: 1, message: expect.stringMatching(/32 KB/) }),
-    ]);
+    const big = JSON.stringify(call('big', { properties: { blob: 'x'.repeat(33 * 1024) } }));
+    expect(await post('/v1/track', big)).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/Exceeded payload limit/) },
+    });
     const many = Array.from({ length: 20 }, (_, i) => ({
-      ...call(i, { properties: { blob: 'y'.repeat(30 * 1024) } }),
+      ...call(`many-${i}`, { properties: { blob: 'y'.repeat(30 * 1024) } }),
       type: 'track',
     }));
-    expect(await post(intake, '/v1/batch', JSON.stringify({ batch: many }))).toEqual({
+    expect(await post('/v1/batch', JSON.stringify({ batch: many }))).toMatchObject({
       status: 400,
-      body: { success: false, message: expect.stringMatching(/500 KB/) },
+      body: { message: expect.stringMatching(/500 KB/) },
     });
-    expect(payloads).toHaveLength(1);
   });
 
-  it('requires the write key as the Basic-auth username; unknown paths are 404', async () => {
-    const { intake } = await listIntake();
-    const wrong = await post(intake, '/v1/track', JSON.stringify(call(1)), {
-      Authorization: `Basic ${Buffer.from('nope:').toString('base64')}`,
-    });
-    expect(wrong.status).toBe(401);
-    expect((await post(intake, '/v1/nothing', '{}')).status).toBe(404);
+  it('any of the valid write keys, as Basic auth or writeKey in the body; others get 401', async () => {
+    expect(
+      (await post('/v1/t', JSON.stringify(call('key-old')), { Authorization: basic('old-key') })).status,
+    ).toBe(200);
+    expect(
+      (
+        await post('/v1/t', JSON.stringify({ ...call('key-body'), writeKey: 'new-key' }), {
+          Authorization: '',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await post('/v1/t', JSON.stringify(call('key-bad')), { Authorization: basic('wrong') })).status,
+    ).toBe(401);
+    expect((await post('/v1/t', JSON.stringify(call('key-none')), { Authorization: '' })).status).toBe(401);
   });
 
-  it('holds the answer while the sink applies backpressure', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const { intake } = await listIntake(() => gate);
-    let answered = false;
-    const pending = post(intake, '/v1/track', JSON.stringify(call(1))).then((r) => {
-      answered = true;
-      return r;
+  it('a batch with poison calls is answered 200: the good calls are delivered, each poison call dead-lettered with its reason', async () => {
+    const batch = [
+      { ...call('poison-ok-1'), type: 'track' },
+      { ...call('poison-time'), type: 'track', timestamp: 1e20 },
+      { ...call('poison-deep'), type: 'track', properties: { deep: 'DEEP' } },
+      { ...call('poison-surrogate'), type: 'track', properties: { name: 'x\ud800' } },
+      { ...call('poison-unmappable'), type: 'track', anonymousId: null },
+      { ...call('poison-type'), type: 'bogus' },
+      { ...call('poison-ok-2'), type: 'track', writeKey: 'new-key' },
+    ];
+    // JSON.stringify cannot write a 15,000-deep array: it is spliced in as text.
+    const text = JSON.stringify({ batch }).replace('"DEEP"', `${'['.repeat(15_000)}${']'.repeat(15_000)}`);
+    expect(await post('/v1/batch', text)).toMatchObject({ status: 200, body: { success: true } });
+    await eventually(async () => {
+      const ids = await storedIds();
+      return ids.includes('poison-ok-1') && ids.includes('poison-ok-2');
+    }, 'the good calls');
+    await eventually(
+      async () => deadLetters().filter((e) => e.record.messageId?.startsWith('poison-')).length === 5,
+      'five dead letters',
+    );
+    const reasons = Object.fromEntries(
+      deadLetters()
+        .filter((e) => e.record.messageId?.startsWith('poison-'))
+        .map((e) => [e.record.messageId, e.reason]),
+    );
+    expect(reasons).toEqual({
+      'poison-time': expect.stringMatching(/timestamp is not a valid time/),
+      'poison-deep': expect.stringMatching(/nested deeper/),
+      'poison-surrogate': expect.stringMatching(/lone UTF-16 surrogate/),
+      'poison-unmappable': expect.stringMatching(/anonymousId|identity|user/i),
+      'poison-type': expect.stringMatching(/type must be one of/),
     });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(answered).toBe(false);
-    release();
-    expect((await pending).status).toBe(200);
+    const file = readFileSync(join(collect.dataDir, 'dead-letter.ndjson'), 'utf8');
+    expect(file).not.toContain('new-key');
+    expect(file).not.toContain(AUTH.slice(6, 14));
+    expect(file).not.toContain('mp-secret');
+    expect(statSync(join(collect.dataDir, 'dead-letter.ndjson')).mode & 0o777).toBe(0o600);
+    const stats = await collect.stats();
+    expect(stats.deadLettered).toBeGreaterThanOrEqual(5);
+    expect(Object.keys(stats.refusedByReason).join()).toMatch(/timestamp is not a valid time/);
   });
 
-  it('loses nothing when Mixpanel fails: the shared sender retries until the sandbox has every event', async () => {
-    const sandbox = await startSandbox({
-      port: 0,
-      mode: 'simplified',
-      projectToken: 'tok',
-      faults: '503=0.4,429=0.2',
-      seed: 3,
+  it('calls without messageId each get their own ID; a retried messageId stays one call', async () => {
+    const second = new Date(Math.floor(Date.now() / 1000) * 1000 - 5000).toISOString();
+    const same = { type: 'track', event: 'No ID', anonymousId: 'd-noid', timestamp: second };
+    expect((await post('/v1/batch', JSON.stringify({ batch: [same, same, same] }))).status).toBe(200);
+    const retried = { ...call('retried-1'), type: 'track' };
+    expect((await post('/v1/batch', JSON.stringify({ batch: [retried] }))).status).toBe(200);
+    expect((await post('/v1/batch', JSON.stringify({ batch: [retried] }))).status).toBe(200);
+    await eventually(
+      async () =>
+        (await sandbox.ndjson<StoredEvent>('/_sandbox/events')).filter((e) => e.event === 'No ID').length ===
+        3,
+      'three calls without messageId',
+    );
+    await eventually(async () => (await collect.stats()).queue.calls === 0, 'an empty queue');
+    const events = await sandbox.ndjson<StoredEvent>('/_sandbox/events');
+    expect(new Set(events.filter((e) => e.event === 'No ID').map((e) => e.properties.$insert_id)).size).toBe(
+      3,
+    );
+    expect(events.filter((e) => e.properties.$insert_id === 'retried-1')).toHaveLength(1);
+  });
+
+  it('health, readiness and stats', async () => {
+    expect(await (await fetch(`${collect.url}/healthz`)).json()).toEqual({ ok: true });
+    const ready = await fetch(`${collect.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, reasons: [] });
+    const stats = await collect.stats();
+    expect(stats).toMatchObject({
+      queue: { calls: expect.any(Number), bytes: expect.any(Number) },
+      accepted: expect.any(Number),
+      delivered: expect.any(Number),
+      deadLettered: expect.any(Number),
+      refusedByReason: expect.any(Object),
+      delivery: { stoppedBy: null },
     });
-    closers.push(() => sandbox.close());
-    const config = loadMixpanelConfig({ MIXPANEL_PROJECT_TOKEN: 'tok', MIXPANEL_API_HOST: sandbox.url });
-    const deadLetter = createDeadLetterList();
-    const sender = createSender(config, { deadLetter, batchSize: 5, maxRetries: 30, sleep: async () => {} });
-    const intake = await startIntake({
-      port: 0,
-      settings: SETTINGS,
-      sink: (payload, original) => sender.send(payload, original),
-      reject: (original, reason) => sender.reject(original, reason),
-    });
-    closers.push(() => intake.close());
-    const batch = Array.from({ length: 40 }, (_, i) => ({ ...call(i), type: 'track' }));
-    expect((await post(intake, '/v1/batch', JSON.stringify({ batch }))).status).toBe(200);
-    const report = await sender.flush();
-    expect(report.delivered).toBe(40);
-    expect(deadLetter.entries).toEqual([]);
-    const stats = (await (await fetch(`${sandbox.url}/_sandbox/stats`)).json()) as { accepted: number };
-    expect(stats.accepted).toBe(40);
+    expect(stats.accepted).toBeGreaterThan(10);
+  });
+
+  it('logs one line per request with its status, calls and reason; data files are 0600', async () => {
+    await post(
+      '/v1/batch',
+      JSON.stringify({ batch: [{ ...call('log-1'), type: 'track' }, { type: 'bogus' }] }),
+    );
+    await eventually(
+      async () =>
+        /"path":"\/v1\/batch","status":200,"calls":2,"refused":1,.*"reason":"call 1: type must be one of/.test(
+          collect.output(),
+        ),
+      'the request line',
+    );
+    const segment = join(collect.dataDir, 'log');
+    for (const name of ['progress.json', 'lock'])
+      expect(statSync(join(collect.dataDir, name)).mode & 0o777, name).toBe(0o600);
+    expect(statSync(segment).mode & 0o777).toBe(0o700);
+    expect(collect.output()).not.toContain('new-key');
+  });
+});
+
+describe('idmerge collect at its queue cap', () => {
+  it('answers 503 with Retry-After while the log holds --max-queue-bytes undelivered, and nothing of that request is kept', async () => {
+    // Mixpanel cannot be reached (nothing listens there), so calls stay in the log.
+    const full = await startCollectProcess(
+      ['--mode', 'simplified', '--max-queue-bytes', String(1024 * 1024)],
+      {
+        MIXPANEL_API_HOST: 'http://127.0.0.1:9',
+        MIXPANEL_PROJECT_TOKEN: 'tok',
+        MIXPANEL_API_SECRET: 'mp-secret',
+      },
+    );
+    try {
+      const batch = (n: number) =>
+        JSON.stringify({
+          batch: Array.from({ length: 12 }, (_, i) => ({
+            ...call(`cap-${n}-${i}`, { properties: { blob: 'z'.repeat(30_000) } }),
+            type: 'track',
+          })),
+        });
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let n = 0; n < 4; n++) {
+        const response = await fetch(`${full.url}/v1/batch`, { method: 'POST', body: batch(n) });
+        statuses.push(response.status);
+        if (response.status === 503) retryAfter = response.headers.get('retry-after');
+      }
+      expect(statuses.slice(0, 2)).toEqual([200, 200]);
+      expect(statuses).toContain(503);
+      expect(Number(retryAfter)).toBeGreaterThan(0);
+      const stats = await full.stats();
+      expect(stats.queue.bytes).toBeLessThanOrEqual(1024 * 1024);
+      expect(stats.accepted).toBe(12 * statuses.filter((s) => s === 200).length);
+      expect((await fetch(`${full.url}/readyz`)).status).toBe(503);
+    } finally {
+      await full.stop();
+    }
   });
 });

@@ -1,44 +1,67 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { IdMergeMode } from '@idmerge/shared';
-import {
-  createDeadLetterFile,
-  createSender,
-  formatReport,
-  loadMixpanelConfig,
-  redact,
-} from '@idmerge/shared/sender';
-import { deliveryExitCode } from '../exit-codes.js';
+import { resumeYoungGenerationGrowth } from '@idmerge/shared/memory';
+import { loadMixpanelConfig } from '@idmerge/shared/sender';
+import { EXIT } from '../exit-codes.js';
 import { modeOption, wholeNumber } from '../options.js';
 
 interface CollectOptions {
   port: number;
   host: string;
   mode: IdMergeMode;
-  writeKey?: string;
-  deadLetter: string;
+  writeKey: string[];
+  dataDir: string;
+  maxQueueBytes: number;
+  deadLetter?: string;
   concurrency: number;
   batchSize: number;
   maxRetries: number;
-  flushIntervalMs: number;
+}
+
+/** Where the call log lives unless `--data-dir` says otherwise: `$XDG_STATE_HOME/idmerge/collect`. */
+function defaultDataDir(): string {
+  return join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'idmerge', 'collect');
+}
+
+/** A fatal error as its message and where it was thrown: never a line of the bundle's source. */
+function reportFatal(kind: string, error: unknown): void {
+  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'fatal', message: kind, error: text })}\n`,
+  );
+  process.exit(EXIT.failed);
 }
 
 export function register(program: Command): void {
   program
     .command('collect')
     .description(
-      'Accept Segment HTTP tracking API calls (POST /v1/track|identify|page|screen|alias|group|batch, gzip, ' +
-        '32 KB per call, 500 KB per batch) and deliver them to Mixpanel through the Segment destination’s ' +
-        'actions and the shared sender (queue with backpressure, retries, dead-letter). Mixpanel settings ' +
-        'come from MIXPANEL_* variables.',
+      'Accept Segment HTTP tracking API calls (analytics.js, analytics-node, RudderStack and other Segment clients) ' +
+        'and deliver them to Mixpanel. A call is answered 200 only once it is written and flushed to the log in ' +
+        '--data-dir; delivery resumes from the log after a restart. Mixpanel settings come from MIXPANEL_* ' +
+        'variables; write keys from SEGMENT_WRITE_KEY or SEGMENT_WRITE_KEY_FILE.',
     )
     .addOption(modeOption().env('MIXPANEL_ID_MERGE'))
     .option('--port <n>', 'port to listen on; 0 picks a free one', wholeNumber('--port', 0), 8088)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--write-key <key>', 'require this Segment write key (Basic-auth username) on every call')
+    .option('--data-dir <path>', 'directory of the call log (one per instance)', defaultDataDir())
+    .option(
+      '--max-queue-bytes <n>',
+      'undelivered bytes the log may hold; beyond them calls are answered 503 with Retry-After',
+      wholeNumber('--max-queue-bytes', 1),
+      1024 * 1024 * 1024,
+    )
     .option(
       '--dead-letter <path>',
-      'NDJSON file for calls that were refused or not delivered',
-      'idmerge-collect-dead-letter.ndjson',
+      'NDJSON file for calls that cannot be delivered (default: in the data directory)',
+    )
+    .option(
+      '--write-key <key>',
+      'a valid write key (repeatable); visible in the process list: prefer SEGMENT_WRITE_KEY',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
     )
     .option(
       '--concurrency <n>',
@@ -54,62 +77,66 @@ export function register(program: Command): void {
     )
     .option(
       '--max-retries <n>',
-      'retries of a request after 5xx, timeouts and connection errors',
+      'retries of one request after 5xx, timeouts and connection errors before its calls wait for the next round',
       wholeNumber('--max-retries', 0),
-      5,
-    )
-    .option(
-      '--flush-interval-ms <ms>',
-      'send buffered events at least this often even when a batch is not full',
-      wholeNumber('--flush-interval-ms', 10),
-      1000,
+      3,
     )
     .action(async (options: CollectOptions) => {
+      process.on('uncaughtException', (error) => reportFatal('uncaught exception', error));
+      process.on('unhandledRejection', (error) => reportFatal('unhandled rejection', error));
+      // A server answering thousands of requests a second allocates fast; most of it dies young. A
+      // young generation held at its starting size collected every few milliseconds.
+      resumeYoungGenerationGrowth();
       const config = loadMixpanelConfig();
-      const deadLetter = createDeadLetterFile(options.deadLetter, config.secrets);
-      const sender = createSender(config, {
-        deadLetter,
-        concurrency: options.concurrency,
-        batchSize: options.batchSize,
-        maxRetries: options.maxRetries,
-      });
-      // Loaded only for this command: the Segment actions runtime is heavy.
-      const { startIntake } = await import('@idmerge/segment-destination');
-      const intake = await startIntake({
+      // Loaded only for this command: the Segment destination's modules are large.
+      const { createLogger, loadWriteKeys, startCollect } = await import('@idmerge/segment-destination');
+      const writeKeys = loadWriteKeys(process.env, options.writeKey);
+      const collect = await startCollect({
         port: options.port,
         host: options.host,
-        writeKey: options.writeKey,
-        settings: {
-          project_token: config.projectToken ?? '',
-          id_merge_api: options.mode,
-          region: config.region,
-          api_host: config.apiHost,
+        dataDir: options.dataDir,
+        maxQueueBytes: options.maxQueueBytes,
+        ...(options.deadLetter !== undefined ? { deadLetterPath: options.deadLetter } : {}),
+        writeKeys,
+        mode: options.mode,
+        config,
+        sender: {
+          concurrency: options.concurrency,
+          batchSize: options.batchSize,
+          maxRetries: options.maxRetries,
         },
-        sink: (payload, original) => sender.send(payload, original),
-        reject: (original, reason, field) => sender.reject(original, reason, field),
       });
-      console.log(`idmerge collect listening on ${intake.url} (${options.mode}) → ${config.apiHost}`);
-      // The sender sends full batches at once; this sends partial ones so calls never wait long.
-      let draining = false;
-      const timer = setInterval(() => {
-        if (draining) return;
-        draining = true;
-        void sender.drain().finally(() => {
-          draining = false;
-        });
-      }, options.flushIntervalMs);
+      const logger = createLogger();
+      if (options.writeKey.length > 0)
+        logger.warn(
+          '--write-key puts the key in the process list; set SEGMENT_WRITE_KEY or SEGMENT_WRITE_KEY_FILE instead',
+        );
+      if (writeKeys.length === 0)
+        logger.warn('no write key is set (SEGMENT_WRITE_KEY): every call is accepted, whoever sends it');
+      const depth = collect.snapshot().queue;
+      console.log(
+        `idmerge collect listening on ${collect.url} (${options.mode}) → ${config.apiHost}; ` +
+          `log in ${options.dataDir} holds ${depth.calls} undelivered calls`,
+      );
       let stopping = false;
       const stop = () => {
         if (stopping) return;
         stopping = true;
-        void (async () => {
-          clearInterval(timer);
-          await intake.close();
-          const report = await sender.flush();
-          await deadLetter.close();
-          console.log(redact(formatReport(report), config.secrets));
-          process.exit(deliveryExitCode(report));
-        })();
+        // Bounded: whatever Mixpanel does, the process is gone within 10 s; the log keeps the rest.
+        setTimeout(() => {
+          process.stderr.write(
+            'idmerge collect: shutdown took over 9 s; exiting, undelivered calls stay in the log\n',
+          );
+          process.exit(0);
+        }, 9000).unref();
+        void collect.close().then(() => {
+          const final = collect.snapshot();
+          console.log(
+            `idmerge collect stopped: ${final.delivered} delivered, ${final.deadLettered} dead-lettered, ` +
+              `${final.queue.calls} undelivered kept in the log`,
+          );
+          process.exit(0);
+        });
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

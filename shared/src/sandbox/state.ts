@@ -14,8 +14,8 @@ import type { IdMergeMode, JsonObject, MixpanelEvent } from '../payload/index.js
 import { validateEngageUpdate, validateGroupUpdate, type Violation } from '../validation/index.js';
 import { applyProfileOperation } from './profiles.js';
 
-export interface SandboxStats {
-  requests: number;
+/** What became of the records the sandbox received (requests are counted by RequestStats). */
+export interface RecordStats {
   received: number;
   accepted: number;
   duplicates: number;
@@ -25,9 +25,34 @@ export interface SandboxStats {
 }
 
 type LogLine =
-  | { kind: 'event'; event: unknown }
+  /** `as`: how it was taken (IngestAs), when not only by its own fields. */
+  | { kind: 'event'; event: unknown; as?: IngestAs }
   | { kind: 'engage'; update: Record<string, unknown> }
   | { kind: 'groups'; update: Record<string, unknown> };
+
+/** How an event is to be taken, beyond its own fields (see SandboxState.ingestEvent). */
+export interface IngestAs {
+  /** Stands in for a `$insert_id` the event came without. */
+  dedupKey?: string;
+  /** A Simplified identity event (`$identify`, …) sent where it is an ordinary event. */
+  ordinary?: boolean;
+}
+
+/**
+ * The event as the identity model sees it: with `dedupKey` as its `$insert_id`, and for an
+ * identity event taken as ordinary, under a name that is not an identity event's (the model's
+ * validation refuses those names in Simplified, as strict `/import` does; Simplified's rules never
+ * read the name, so only validation and the dedup key see the difference).
+ */
+function modelView(event: unknown, as: IngestAs): unknown {
+  if (as.dedupKey === undefined && !as.ordinary) return event;
+  const e = event as { event?: unknown; properties?: Record<string, unknown> };
+  return {
+    ...e,
+    ...(as.ordinary ? { event: `${String(e.event)} (ordinary)` } : {}),
+    properties: as.dedupKey === undefined ? e.properties : { ...e.properties, $insert_id: as.dedupKey },
+  };
+}
 
 /**
  * What the sandbox has ingested: events through the identity model, profiles and groups. With a
@@ -39,7 +64,7 @@ export class SandboxState {
   private failures = new Map<number, { reason: string; description?: string }>();
   readonly profiles = new Map<string, JsonObject>();
   readonly groups = new Map<string, JsonObject>();
-  stats: SandboxStats = SandboxState.emptyStats();
+  stats: RecordStats = SandboxState.emptyStats();
   private readonly logFile?: string;
   private logFd?: number;
 
@@ -64,9 +89,8 @@ export class SandboxState {
     this.logFd = undefined;
   }
 
-  private static emptyStats(): SandboxStats {
+  private static emptyStats(): RecordStats {
     return {
-      requests: 0,
       received: 0,
       accepted: 0,
       duplicates: 0,
@@ -95,7 +119,8 @@ export class SandboxState {
     for (const line of readFileSync(this.logFile, 'utf8').split('\n')) {
       if (line.trim() === '') continue;
       const entry = JSON.parse(line) as LogLine;
-      if (entry.kind === 'event') this.record(entry.event, replayModel.ingest(entry.event));
+      if (entry.kind === 'event')
+        this.record(entry.event, replayModel.ingest(modelView(entry.event, entry.as ?? {})));
       else this.applyUpdate(entry.kind, entry.update);
     }
   }
@@ -129,12 +154,21 @@ export class SandboxState {
     }
   }
 
-  /** Ingests one event; the outcome says whether it was stored, a duplicate, ignored or rejected. */
-  ingestEvent(event: unknown): IngestOutcome {
+  /**
+   * Ingests one event; the outcome says whether it was stored, a duplicate, ignored or rejected.
+   * `as.dedupKey` stands in for a `$insert_id` the event came without (where that is allowed):
+   * unique per event, so such events are never deduplicated, and never shown as if the client sent
+   * it. `as.ordinary` takes a Simplified identity event as an ordinary one (`/track`, plain
+   * `/import`). The stored event is always the one sent.
+   */
+  ingestEvent(event: unknown, as: IngestAs = {}): IngestOutcome {
     this.stats.received++;
-    const outcome = this.model.ingest(event);
+    const outcome = this.model.ingest(modelView(event, as));
     this.record(event, outcome);
-    if (outcome.status === 'accepted') this.log({ kind: 'event', event });
+    if (outcome.status === 'accepted') {
+      const taken = as.dedupKey !== undefined || as.ordinary === true;
+      this.log(taken ? { kind: 'event', event, as } : { kind: 'event', event });
+    }
     return outcome;
   }
 

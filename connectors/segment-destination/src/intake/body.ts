@@ -16,10 +16,10 @@ export class BodyError extends Error {
 }
 
 /**
- * The request body as text, gunzipped when `Content-Encoding: gzip`. Stops reading as soon as the
+ * The request body's bytes, gunzipped when `Content-Encoding: gzip`. Stops reading as soon as the
  * (decompressed) body passes `limit`, so an oversized or gzip-bomb body costs no more than that.
  */
-export async function readBody(request: IncomingMessage, limit: number): Promise<string> {
+export async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding !== 'identity' && encoding !== 'gzip')
     throw new BodyError(`Content-Encoding ${encoding} is not supported; send identity or gzip`, 400);
@@ -42,5 +42,5 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
       400,
     );
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
 }

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { CALL_LIMIT_BYTES } from './body.js';
+import { inspectCall, truncateDepth } from './inspect.js';
+import type { CallKind } from './routes.js';
+
+const CALL_TYPES = new Set(['track', 'identify', 'page', 'screen', 'alias', 'group']);
+
+/** What the log holds for each call of a request: the call to deliver, or why it was refused. */
+export type StoredRecord =
+  { call: Record<string, unknown> } | { refused: string; field?: string; call: unknown };
+
+export interface RequestCalls {
+  /** One log record (JSON text of a StoredRecord) per call, in request order. */
+  records: string[];
+  accepted: number;
+  refused: Array<{ index: number; messageId?: string; reason: string }>;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The call without the write key: dead-letter files and the log never hold one. */
+function withoutWriteKey(item: Record<string, unknown>): Record<string, unknown> {
+  if (!('writeKey' in item)) return item;
+  const { writeKey: _dropped, ...rest } = item;
+  return rest;
+}
+
+function invalidTime(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'string' && typeof value !== 'number') return true;
+  return Number.isNaN(new Date(value).getTime());
+}
+
+function refusal(item: unknown, reason: string, field?: string): string {
+  const kept = isRecord(item) ? truncateDepth(withoutWriteKey(item)) : truncateDepth(item);
+  return JSON.stringify({ refused: reason, ...(field !== undefined ? { field } : {}), call: kept });
+}
+
+/**
+ * The calls of one request as log records. Each call is checked alone: one that cannot be kept as
+ * it is (wrong type, over 32 KB, too deep, not valid Unicode, an impossible time) becomes a refused
+ * record with its reason, and the others are accepted. A call without `messageId` gets a random
+ * one now, stored with it, so every redelivery sends the same `$insert_id`.
+ */
+export function callsOfRequest(
+  kind: CallKind,
+  body: Record<string, unknown>,
+  options: { receivedAt: string; invalidUtf8: boolean },
+): RequestCalls {
+  const items: unknown[] = kind === 'batch' ? (body.batch as unknown[]) : [{ ...body, type: kind }];
+  const context = isRecord(body.context) && kind === 'batch' ? body.context : undefined;
+  const out: RequestCalls = { records: [], accepted: 0, refused: [] };
+  items.forEach((item, index) => {
+    const refuse = (reason: string, field?: string) => {
+      const messageId = isRecord(item) && typeof item.messageId === 'string' ? item.messageId : undefined;
+      out.refused.push({ index, ...(messageId !== undefined ? { messageId } : {}), reason });
+      out.records.push(refusal(item, reason, field));
+    };
+    if (!isRecord(item)) return refuse('a call must be a JSON object');
+    if (typeof item.type !== 'string' || !CALL_TYPES.has(item.type))
+      return refuse('type must be one of track, identify, page, screen, alias, group', 'type');
+    const problem = inspectCall(item, options.invalidUtf8);
+    if (problem !== undefined) return refuse(problem.reason, problem.field);
+    for (const field of ['timestamp', 'originalTimestamp', 'sentAt'])
+      if (invalidTime(item[field]))
+        return refuse(`${field} is not a valid time: ${String(item[field]).slice(0, 40)}`, field);
+    const call: Record<string, unknown> = {
+      ...withoutWriteKey(item),
+      messageId: typeof item.messageId === 'string' && item.messageId !== '' ? item.messageId : randomUUID(),
+      receivedAt: options.receivedAt,
+    };
+    if (context !== undefined && !isRecord(item.context)) call.context = context;
+    const json = JSON.stringify(call);
+    if (json.length > CALL_LIMIT_BYTES && Buffer.byteLength(json) > CALL_LIMIT_BYTES)
+      return refuse('Exceeded payload limit: a call may be at most 32 KB');
+    out.records.push(`{"call":${json}}`);
+    out.accepted++;
+  });
+  return out;
+}

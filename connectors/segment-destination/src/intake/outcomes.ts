@@ -1,0 +1,88 @@
+import type { DeadLetterEntry, DeadLetterSink, Sender } from '@idmerge/shared/sender';
+import type { DeadLetter } from './dead-letter.js';
+import type { MappedCall } from './delivery.js';
+
+/** A new shared sender whose dead-letter entries go to `sink` (one per attempt: see sendCalls). */
+export type SenderFactory = (sink: DeadLetterSink) => Sender;
+
+export interface SendOutcome {
+  /** Calls whose every payload Mixpanel took. */
+  delivered: number;
+  /** Dead-letter entries of calls Mixpanel refused one by one (or that no request can carry). */
+  refused: DeadLetter[];
+  /** Calls to send again: Mixpanel did not take them for a reason of its own. */
+  retry: MappedCall[];
+  /** Set when Mixpanel refused the credentials (401/403). */
+  authFailure?: string;
+  /** Why calls are to be sent again (the first such reason). */
+  failure?: string;
+}
+
+/**
+ * Sends the payloads of `calls` through a fresh shared sender and sorts each call by the sender's
+ * per-record outcome. The sender settles every record: delivered, or a dead-letter entry whose
+ * stage says why. `exhausted` means it was not taken for a reason of Mixpanel's own (retries or
+ * rate-limit wait ran out, or delivery stopped on refused credentials): such calls are sent again
+ * later, never dead-lettered. A record whose failure Mixpanel reported without naming it is sent
+ * again as well (its `$insert_id` makes a second copy harmless). A sender stops for good on a
+ * 401/403, so each attempt gets its own; they share one connection pool.
+ */
+export async function sendCalls(
+  newSender: SenderFactory,
+  calls: readonly MappedCall[],
+): Promise<SendOutcome> {
+  const owner = new Map<unknown, number>();
+  calls.forEach((mapped, index) => owner.set(mapped.call, index));
+  const retry = new Set<number>();
+  const refused = new Map<number, DeadLetter[]>();
+  const unsettled = new Set<number>();
+  let failure: string | undefined;
+  const sink: DeadLetterSink = {
+    async write(entry: DeadLetterEntry) {
+      const index = owner.get(entry.record);
+      if (index === undefined) return;
+      if (entry.stage === 'exhausted') {
+        retry.add(index);
+        failure ??= entry.reason;
+        return;
+      }
+      const list = refused.get(index) ?? [];
+      list.push({
+        record: entry.record,
+        stage: entry.stage,
+        reason: entry.reason,
+        ...(entry.payload !== undefined ? { payload: entry.payload } : {}),
+        ...(entry.field !== undefined ? { field: entry.field } : {}),
+      });
+      refused.set(index, list);
+    },
+    async close() {},
+  };
+  const sender = newSender(sink);
+  sender.onUndelivered((original) => {
+    const index = owner.get(original);
+    if (index !== undefined) unsettled.add(index);
+  });
+  for (const mapped of calls) {
+    for (const payload of mapped.payloads) {
+      const wait = sender.send(payload, mapped.call);
+      if (wait !== undefined) await wait;
+    }
+  }
+  const report = await sender.flush();
+  // Undelivered records the sender did not dead-letter: Mixpanel counted them failed unnamed.
+  for (const index of unsettled) {
+    if (retry.has(index) || refused.has(index)) continue;
+    retry.add(index);
+    failure ??= 'Mixpanel reported failed records without naming them';
+  }
+  const outcome: SendOutcome = { delivered: 0, refused: [], retry: [] };
+  calls.forEach((mapped, index) => {
+    if (retry.has(index)) outcome.retry.push(mapped);
+    else if (refused.has(index)) outcome.refused.push(...(refused.get(index) ?? []));
+    else outcome.delivered++;
+  });
+  if (report.stoppedBecause !== undefined) outcome.authFailure = report.stoppedBecause;
+  if (failure !== undefined) outcome.failure = failure;
+  return outcome;
+}
