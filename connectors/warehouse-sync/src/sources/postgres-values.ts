@@ -1,0 +1,159 @@
+import pg from 'pg';
+import { parse as parseArray } from 'postgres-array';
+
+/**
+ * How values arrive from PostgreSQL and Redshift (the text protocol, with the session in UTC and ISO
+ * date style), as the mapping expects them:
+ * - integers as numbers, `bigint` past 2^53 as exact bigints; `numeric` as numbers (integers past
+ *   2^53 as bigints); floats as numbers;
+ * - `timestamptz` as instants (Dates), so no `time_zone` is needed;
+ * - `timestamp` (no zone) as its wall-clock text `2025-11-22T08:00:00.123456`, which the mapping
+ *   reads in `time_zone`; `date` as `2025-11-22`; `time`, `interval` and other types as their text;
+ * - `json`/`jsonb` parsed; arrays of any of these as arrays; NULL as null.
+ */
+
+type Parser = (text: string) => unknown;
+
+/** A number, or an exact bigint for an integer a number cannot hold. */
+function integer(text: string): number | bigint {
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : BigInt(text);
+}
+
+function numeric(text: string): number | bigint | string {
+  if (/^-?\d+$/.test(text)) return integer(text);
+  const value = Number(text);
+  // NaN and ±Infinity have no JSON number: kept as their text, like any value JSON cannot hold.
+  return Number.isFinite(value) ? value : text;
+}
+
+function float(text: string): number | string {
+  const value = Number(text);
+  return Number.isFinite(value) ? value : text;
+}
+
+const timestampTz = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ) as Parser;
+
+/** A zoned timestamp as an instant; `infinity` and dates BC stay text (no JS Date holds them). */
+function instant(text: string): Date | string {
+  if (/^-?infinity$/.test(text) || text.endsWith(' BC')) return text;
+  const parsed = timestampTz(text);
+  return parsed instanceof Date && !Number.isNaN(parsed.getTime()) ? parsed : text;
+}
+
+const wallClock = (text: string) => text.replace(' ', 'T');
+const text = (value: string) => value;
+
+/** Element type → parser; the array types below parse their elements with these. */
+const SCALARS: Record<number, Parser> = {
+  16: (value) => value === 't' || value === 'true', // bool
+  20: integer, // int8
+  21: Number, // int2
+  23: Number, // int4
+  26: Number, // oid
+  700: float, // float4
+  701: float, // float8
+  1700: numeric,
+  114: (value) => JSON.parse(value) as unknown, // json
+  3802: (value) => JSON.parse(value) as unknown, // jsonb
+  1184: instant, // timestamptz
+  1114: wallClock, // timestamp
+  1082: text, // date
+  17: pg.types.getTypeParser(pg.types.builtins.BYTEA) as Parser, // bytea: a Buffer (base64 in JSON)
+};
+
+/** Array type → its element type. */
+const ARRAYS: Record<number, number> = {
+  1000: 16,
+  1016: 20,
+  1005: 21,
+  1007: 23,
+  1028: 26,
+  1021: 700,
+  1022: 701,
+  1231: 1700,
+  199: 114,
+  3807: 3802,
+  1185: 1184,
+  1115: 1114,
+  1182: 1082,
+  1001: 17,
+};
+
+/** Array types of text-like elements (text, varchar, char, uuid, time, interval, …): elements as text. */
+const TEXT_ARRAYS = new Set([1009, 1015, 1014, 2951, 1183, 1270, 1187, 1002, 1041, 651, 3221]);
+
+function parserFor(oid: number): Parser {
+  const scalar = SCALARS[oid];
+  if (scalar !== undefined) return scalar;
+  const element = ARRAYS[oid];
+  if (element !== undefined) {
+    const parse = SCALARS[element] as Parser;
+    return (value) => parseArray(value, parse);
+  }
+  if (TEXT_ARRAYS.has(oid)) return (value) => parseArray(value, text);
+  return text;
+}
+
+/** The type parsers every query of the source uses (the text format only; binary is never asked for). */
+export const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number) => parserFor(oid)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** Type names by OID, for `describe()` and for the casts of window parameters. */
+const TYPE_NAMES: Record<number, string> = {
+  16: 'boolean',
+  17: 'bytea',
+  18: 'char',
+  20: 'bigint',
+  21: 'smallint',
+  23: 'integer',
+  25: 'text',
+  26: 'oid',
+  114: 'json',
+  3802: 'jsonb',
+  700: 'real',
+  701: 'double precision',
+  1042: 'character',
+  1043: 'character varying',
+  1082: 'date',
+  1083: 'time',
+  1114: 'timestamp',
+  1184: 'timestamptz',
+  1186: 'interval',
+  1266: 'timetz',
+  1700: 'numeric',
+  2950: 'uuid',
+};
+
+export function typeName(oid: number): string {
+  const name = TYPE_NAMES[oid];
+  if (name !== undefined) return name;
+  const element = ARRAYS[oid];
+  if (element !== undefined) return `${TYPE_NAMES[element] ?? `oid ${element}`}[]`;
+  return `oid ${oid}`;
+}
+
+/** What a cursor or key column's type allows: ordering, and a lookback of seconds or of units. */
+export type OrderKind = 'temporal' | 'number' | 'text';
+
+const ORDER_KINDS: Record<number, OrderKind> = {
+  20: 'number',
+  21: 'number',
+  23: 'number',
+  700: 'number',
+  701: 'number',
+  1700: 'number',
+  1082: 'temporal',
+  1114: 'temporal',
+  1184: 'temporal',
+  25: 'text',
+  1042: 'text',
+  1043: 'text',
+  2950: 'text',
+};
+
+/** How a column of this type orders, or undefined when it cannot be a cursor or a primary key. */
+export function orderKind(oid: number): OrderKind | undefined {
+  return ORDER_KINDS[oid];
+}
