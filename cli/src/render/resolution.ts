@@ -20,7 +20,10 @@ export function renderEventTable(events: readonly unknown[], document: ResolveDo
       ? (event: unknown) => [field(event, '$device_id'), field(event, '$user_id')]
       : (event: unknown) => [
           field(event, 'distinct_id'),
-          [field(event, '$anon_id') || field(event, 'alias'), field(event, '$distinct_ids')]
+          [
+            field(event, '$anon_id') || field(event, '$anon_distinct_id') || field(event, 'alias'),
+            field(event, '$distinct_ids'),
+          ]
             .filter(Boolean)
             .join(' '),
         ];

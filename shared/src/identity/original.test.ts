@@ -117,4 +117,39 @@ describe('Original ID Merge', () => {
       violations: [{ field: 'properties.$distinct_ids' }],
     });
   });
+
+  it('$identify in the SDK form (distinct_id + $anon_distinct_id) merges like the documented form', () => {
+    const m = model();
+    m.ingest(testEvent('Viewed', { distinct_id: A1 }));
+    const outcome = m.ingest(testEvent('$identify', { distinct_id: 'U1', $anon_distinct_id: A1 }));
+    expect(outcome).toMatchObject({ status: 'accepted', ingestedDistinctId: 'U1' });
+    expect(outcome).not.toHaveProperty('failureReason');
+    expect(m.canonicalOf(A1)).toBe('U1');
+  });
+
+  it('$identify: where both forms are present, $identified_id and $anon_id win', () => {
+    const m = model();
+    m.ingest(
+      testEvent('$identify', {
+        distinct_id: 'U1',
+        $identified_id: 'U2',
+        $anon_distinct_id: A2,
+        $anon_id: A1,
+      }),
+    );
+    expect(m.canonicalOf(A1)).toBe('U2');
+    expect(m.canonicalOf(A2)).toBeUndefined();
+  });
+
+  it('$identify accepts $device:<UUID v4> as UUID form, and only a UUID v4 after the prefix', () => {
+    const m = model();
+    expect(m.ingest(identify('U1', `$device:${A1}`))).not.toHaveProperty('failureReason');
+    expect(m.canonicalOf(`$device:${A1}`)).toBe('U1');
+    expect(m.ingest(identify('U2', '$device:D1'))).toMatchObject({
+      failureReason: 'errAnonDistinctIdNonGUIDForm',
+    });
+    expect(m.ingest(identify('U3', `$device:$device:${A2}`))).toMatchObject({
+      failureReason: 'errAnonDistinctIdNonGUIDForm',
+    });
+  });
 });

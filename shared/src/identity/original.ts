@@ -1,4 +1,4 @@
-import { isUuidV4 } from '../validation/index.js';
+import { identifyParties, isAnonUuidForm } from '../validation/index.js';
 import { BaseIdentityModel, NO_FAILURE, type IdentityStep } from './model.js';
 import type { FailureReason } from './types.js';
 
@@ -29,15 +29,17 @@ export class OriginalIdentityModel extends BaseIdentityModel {
   private storageId(name: string, props: Record<string, unknown>): string {
     const sent = props.distinct_id;
     if (typeof sent === 'string' && sent !== '') return sent;
-    if (name === '$identify') return text(props.$identified_id);
+    if (name === '$identify') return text(identifyParties(props).identified);
     if (name === '$merge' && Array.isArray(props.$distinct_ids)) return text(props.$distinct_ids[0]);
     return typeof sent === 'string' ? sent : '';
   }
 
   protected applyIdentity(name: string, props: Record<string, unknown>): IdentityStep {
     switch (name) {
-      case '$identify':
-        return this.identify(text(props.$identified_id), text(props.$anon_id));
+      case '$identify': {
+        const parties = identifyParties(props);
+        return this.identify(text(parties.identified), text(parties.anon));
+      }
       case '$create_alias':
         return this.createAlias(text(props.distinct_id), text(props.alias));
       case '$merge': {
@@ -51,7 +53,7 @@ export class OriginalIdentityModel extends BaseIdentityModel {
 
   private identify(identified: string, anon: string): IdentityStep {
     if (anon === identified) return failed('errSameIDs');
-    if (!isUuidV4(anon)) return failed('errAnonDistinctIdNonGUIDForm');
+    if (!isAnonUuidForm(anon)) return failed('errAnonDistinctIdNonGUIDForm');
     const anonIndex = this.ids.lookup(anon);
     if (anonIndex !== undefined && this.hasMark(anonIndex, MERGED_AS_ANON)) {
       return failed('errAnonDistinctIdAssignedAlready');

@@ -1,4 +1,5 @@
 import type { IdMergeMode, MixpanelEvent } from '../payload/index.js';
+import { identifyParties } from './identify.js';
 import { isInvalidId, isValidInsertId } from './ids.js';
 import { EARLIEST_EVENT_MS, LIMITS, MAX_FUTURE_MS } from './limits.js';
 import { checkValueTree, type Violation } from './values.js';
@@ -110,10 +111,18 @@ function checkIdentity(
   }
 
   switch (name) {
-    case '$identify':
-      checkId('properties.$identified_id', props.$identified_id, violations, false);
-      checkId('properties.$anon_id', props.$anon_id, violations, false);
+    case '$identify': {
+      const parties = identifyParties(props);
+      if (parties.identifiedField === 'properties.distinct_id') {
+        // Checked above, except that as the identified side it must not be empty.
+        if (props.distinct_id === '')
+          violations.push({ field: 'properties.distinct_id', message: 'must not be empty' });
+      } else {
+        checkId(parties.identifiedField, parties.identified, violations, false);
+      }
+      checkId(parties.anonField, parties.anon, violations, false);
       return;
+    }
     case '$create_alias':
       checkId('properties.distinct_id', props.distinct_id, violations, false);
       checkId('properties.alias', props.alias, violations, false);

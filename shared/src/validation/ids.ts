@@ -83,6 +83,17 @@ export function isUuidV4(id: string): boolean {
   return UUID_V4.test(id);
 }
 
+/** How the SDKs name a generated anonymous ID since 2023: `$device:<UUID v4>`. */
+const DEVICE_PREFIX = '$device:';
+
+/**
+ * The UUID form `$identify` accepts for its anonymous ID: a UUID v4, with or without the
+ * `$device:` prefix (../shared/spec/id-merge.md, Original ID Merge).
+ */
+export function isAnonUuidForm(id: string): boolean {
+  return isUuidV4(id.startsWith(DEVICE_PREFIX) ? id.slice(DEVICE_PREFIX.length) : id);
+}
+
 /** At most 36 characters of `[A-Za-z0-9-]`, and not on the invalid-ID list. */
 export function isValidInsertId(id: string): boolean {
   return isInsertIdShaped(id) && !isInvalidId(id);

@@ -1,4 +1,5 @@
-export { INVALID_IDS, isInvalidId, isUuidV4, isValidInsertId } from './ids.js';
+export { INVALID_IDS, isAnonUuidForm, isInvalidId, isUuidV4, isValidInsertId } from './ids.js';
+export { identifyParties, type IdentifyParties } from './identify.js';
 export { LIMITS, EARLIEST_EVENT_MS, MAX_FUTURE_MS } from './limits.js';
 export {
   validateEvent,

@@ -142,6 +142,34 @@ describe('validateEvent', () => {
         'original',
       ),
     ).toEqual([{ field: 'properties.$anon_id', message: expect.stringContaining('string') }]);
+    // The SDK form: the identified side is distinct_id, the anonymous side $anon_distinct_id.
+    expect(
+      violationsOf(
+        {
+          event: '$identify',
+          properties: { time: base.time, $insert_id: 'x', distinct_id: 'U1', $anon_distinct_id: 'none' },
+        },
+        'original',
+      ),
+    ).toEqual([{ field: 'properties.$anon_distinct_id', message: expect.stringContaining('invalid IDs') }]);
+    expect(
+      violationsOf(
+        {
+          event: '$identify',
+          properties: { time: base.time, $insert_id: 'x', distinct_id: 'U1', $anon_distinct_id: 'D1' },
+        },
+        'original',
+      ),
+    ).toEqual([]);
+    expect(
+      violationsOf(
+        {
+          event: '$identify',
+          properties: { time: base.time, $insert_id: 'x', distinct_id: '', $anon_id: 'D1' },
+        },
+        'original',
+      ),
+    ).toEqual([{ field: 'properties.distinct_id', message: 'must not be empty' }]);
     expect(
       violationsOf(
         {

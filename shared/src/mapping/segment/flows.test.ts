@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadVectorCases, type VectorCase } from '../../../test/vectors.js';
 import { resolveEvents } from '../../identity/index.js';
 import type { MixpanelEvent } from '../../payload/index.js';
-import { isUuidV4 } from '../../validation/index.js';
+import { identifyParties, isAnonUuidForm } from '../../validation/index.js';
 import { mapSegmentCall } from './map-call.js';
 
 const NOW = Date.UTC(2026, 0, 1);
@@ -15,14 +15,21 @@ export function asSegmentCalls(vector: VectorCase): Array<Record<string, unknown
     if (vector.mode === 'simplified') {
       return { ...common, type: 'track', event, anonymousId: p.$device_id, userId: p.$user_id };
     }
-    if (event === '$identify')
-      return { ...common, type: 'identify', userId: p.$identified_id, anonymousId: p.$anon_id };
+    if (event === '$identify') {
+      const parties = identifyParties(p);
+      return { ...common, type: 'identify', userId: parties.identified, anonymousId: parties.anon };
+    }
     if (event === '$merge') {
       const [first, second] = p.$distinct_ids as string[];
       return { ...common, type: 'alias', userId: first, previousId: second };
     }
     const id = p.distinct_id as string;
-    return { ...common, type: 'track', event, ...(isUuidV4(id) ? { anonymousId: id } : { userId: id }) };
+    return {
+      ...common,
+      type: 'track',
+      event,
+      ...(isAnonUuidForm(id) ? { anonymousId: id } : { userId: id }),
+    };
   });
 }
 
@@ -41,7 +48,8 @@ describe('the conformance flows sent as Segment calls', () => {
     (vector) =>
       !vector.events.some((e) => {
         const p = (e as { properties: Record<string, unknown> }).properties;
-        return typeof p.$anon_id === 'string' && !isUuidV4(p.$anon_id);
+        const anon = identifyParties(p).anon;
+        return typeof anon === 'string' && !isAnonUuidForm(anon);
       }),
   );
   for (const vector of expressible) {

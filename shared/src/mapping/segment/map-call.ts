@@ -1,5 +1,5 @@
 import type { EngageUpdate, JsonObject, MixpanelEvent, Payload } from '../../payload/index.js';
-import { isUuidV4 } from '../../validation/index.js';
+import { isAnonUuidForm } from '../../validation/index.js';
 import { finalize } from '../finalize.js';
 import { deriveInsertId, insertIdFrom } from '../insert-id.js';
 import { failure, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
@@ -163,11 +163,11 @@ function mapIdentify(facts: CallFacts): Payload[] {
   return payloads;
 }
 
-/** Original: `$identify` for a UUID v4 anonymous ID, else the configured fallback. */
+/** Original: `$identify` for an anonymous ID in UUID form, else the configured fallback. */
 function originalLink(facts: CallFacts, userId: string, anonId: string): Payload[] {
   const base = { time: facts.timeMs, $insert_id: facts.insertId, distinct_id: userId } as JsonObject;
   if (facts.options.token !== undefined) base.token = facts.options.token;
-  if (isUuidV4(anonId)) {
+  if (isAnonUuidForm(anonId)) {
     return [
       {
         endpoint: 'import',

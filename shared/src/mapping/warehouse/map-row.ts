@@ -1,5 +1,5 @@
 import type { IdMergeMode, JsonObject, MixpanelEvent, Payload } from '../../payload/index.js';
-import { isUuidV4 } from '../../validation/index.js';
+import { isAnonUuidForm } from '../../validation/index.js';
 import { finalize } from '../finalize.js';
 import { deriveInsertId, insertIdFrom } from '../insert-id.js';
 import { failure, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
@@ -232,7 +232,7 @@ function mapIdentitiesRow(
       event: eventName(row, mapping.event),
       properties: { ...base, $device_id: device, $user_id: user },
     };
-  } else if (mapping.original_strategy === 'identify' && isUuidV4(device)) {
+  } else if (mapping.original_strategy === 'identify' && isAnonUuidForm(device)) {
     link = {
       event: '$identify',
       properties: { ...base, distinct_id: user, $identified_id: user, $anon_id: device },
