@@ -30,6 +30,8 @@ function columnKeys(mapping: Mapping): Array<[string, unknown]> {
       ];
     case 'profiles':
       return [['user_id', mapping.user_id]];
+    case 'groups':
+      return [['group_id', mapping.group_id]];
   }
 }
 
@@ -47,6 +49,8 @@ export function mappedColumns(mapping: Mapping): MappedColumn[] {
       });
   };
   for (const [key, value] of columnKeys(mapping)) add(key, value);
+  if ((mapping.type === 'profiles' || mapping.type === 'groups') && mapping.operations !== undefined)
+    for (const column of Object.keys(mapping.operations)) add('operations', column);
   if (mapping.type !== 'identities' && mapping.properties !== undefined) {
     const { include, exclude, rename } = mapping.properties;
     add('properties.include', include);

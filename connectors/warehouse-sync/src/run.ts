@@ -98,7 +98,10 @@ export async function runSync(
     },
   };
   const primaryKey = definition.source.primary_key;
-  const profiles = definition.mapping.type === 'profiles' ? new ProfileHashes(store.dir) : undefined;
+  const profiles =
+    definition.mapping.type === 'profiles' || definition.mapping.type === 'groups'
+      ? new ProfileHashes(store.dir)
+      : undefined;
   if (profiles && options.fullRefresh) profiles.clear();
   // A profile Mixpanel refused (or left uncertain) is forgotten, so the next run sends it again.
   const stopWatching = profiles

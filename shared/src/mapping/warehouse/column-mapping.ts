@@ -44,17 +44,68 @@ export const identitiesMappingSchema = z.strictObject({
   non_uuid_fallback: z.enum(['merge', 'skip']).default('merge'),
 });
 
+/** The `/engage` operations a column's value can be the operand of (ingestion API, profile operations). */
+export const PROFILE_OPERATIONS = [
+  '$set',
+  '$set_once',
+  '$add',
+  '$union',
+  '$append',
+  '$remove',
+  '$unset',
+] as const;
+/** The `/groups` operations: no `$add` and no `$append` on group profiles. */
+export const GROUP_OPERATIONS = ['$set', '$set_once', '$union', '$remove', '$unset'] as const;
+export type ProfileOperation = (typeof PROFILE_OPERATIONS)[number];
+
+const profileOperation = z.enum(PROFILE_OPERATIONS);
+const groupOperation = z.enum(GROUP_OPERATIONS, {
+  error: `groups support ${GROUP_OPERATIONS.join(', ')} (not $add or $append)`,
+});
+
+/**
+ * Deletes, opt in: a key synced before that is gone from the query's result gets `$delete` on the
+ * next run, unless more than `max_deletes` keys (a count, or a percentage of the keys synced before)
+ * would be deleted: then the run stops before sending anything.
+ */
+const deletes = {
+  delete_missing: z.boolean().default(false),
+  max_deletes: z
+    .union([
+      z.number().int().nonnegative(),
+      z.string().regex(/^\d+(\.\d+)?%$/, 'must be a count or a percentage such as 5%'),
+    ])
+    .default('10%'),
+};
+
 export const profilesMappingSchema = z.strictObject({
   type: z.literal('profiles'),
   user_id: z.string().min(1),
-  operation: z.enum(['$set', '$set_once']).default('$set'),
+  /** The operation for every property column not named in `operations`. */
+  operation: profileOperation.default('$set'),
+  /** Column → operation its value is the operand of (`$unset`: a property name or a list of names). */
+  operations: z.record(z.string().min(1), profileOperation).optional(),
   properties,
+  ...deletes,
+});
+
+export const groupsMappingSchema = z.strictObject({
+  type: z.literal('groups'),
+  /** The project's group key, e.g. `company_id` (a constant, not a column). */
+  group_key: z.string().min(1),
+  /** The column holding each row's group ID. */
+  group_id: z.string().min(1),
+  operation: groupOperation.default('$set'),
+  operations: z.record(z.string().min(1), groupOperation).optional(),
+  properties,
+  ...deletes,
 });
 
 export const columnMappingSchema = z.discriminatedUnion('type', [
   eventsMappingSchema,
   identitiesMappingSchema,
   profilesMappingSchema,
+  groupsMappingSchema,
 ]);
 
 export type ColumnMappingInput = z.input<typeof columnMappingSchema>;
@@ -62,3 +113,4 @@ export type ColumnMapping = z.output<typeof columnMappingSchema>;
 export type EventsMapping = z.output<typeof eventsMappingSchema>;
 export type IdentitiesMapping = z.output<typeof identitiesMappingSchema>;
 export type ProfilesMapping = z.output<typeof profilesMappingSchema>;
+export type GroupsMapping = z.output<typeof groupsMappingSchema>;
