@@ -4,6 +4,8 @@ import { IDMERGE, REPO_ROOT } from './run-cli.js';
 export interface SandboxProcess {
   url: string;
   child: ChildProcess;
+  /** What the sandbox wrote to stderr so far: one line per request. */
+  stderr(): string;
   stop(): Promise<void>;
   json<T = unknown>(path: string): Promise<T>;
   ndjson<T = unknown>(path: string): Promise<T[]>;
@@ -23,13 +25,14 @@ export function startSandboxProcess(args: string[]): Promise<SandboxProcess> {
     child.on('exit', (code) => reject(new Error(`sandbox exited with ${code}: ${stderr}`)));
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      const match = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
       if (match === null) return;
       clearTimeout(timer);
       const url = match[1] as string;
       resolve({
         url,
         child,
+        stderr: () => stderr,
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();

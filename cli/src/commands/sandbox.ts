@@ -33,6 +33,7 @@ interface SandboxCliOptions {
   tlsCert?: string;
   tlsKey?: string;
   clientTimeoutMs: number;
+  quiet?: boolean;
 }
 
 /** A PEM file's text; the error names the option and the file, never the content. */
@@ -50,9 +51,11 @@ export function register(program: Command): void {
   program
     .command('sandbox')
     .description(
-      'Run a local Mixpanel-compatible ingestion server on 127.0.0.1: /import, /track, /engage, /groups with ' +
-        'strict validation, dedup and identity resolution, seeded faults, and inspection under /_sandbox/ ' +
-        '(stats, events, clusters, profiles, groups; POST /_sandbox/reset).',
+      'Run a local Mixpanel-compatible ingestion server on 127.0.0.1: /import, /track, /engage, /groups as ' +
+        'Mixpanel and its client libraries speak them (GET or POST, data= base64 or JSON, CORS), with ' +
+        'validation, dedup and identity resolution, seeded faults, one log line per request on stderr, and ' +
+        'inspection under /_sandbox/ (stats, events, clusters, profiles, groups; POST /_sandbox/reset with ' +
+        "the project's credentials). SIGTERM or SIGINT stops it cleanly.",
     )
     .addOption(modeOption())
     .option('--port <n>', 'port to listen on; 0 picks a free one', wholeNumber('--port', 0), 0)
@@ -69,7 +72,9 @@ export function register(program: Command): void {
     .option('--api-secret <secret>', 'accept this project API secret on /import')
     .option(
       '--faults <spec>',
-      'inject faults per request, e.g. 429=0.1,500=0.05,503=0.02,reset=0.02,slow=0.01',
+      'inject faults per request: KIND=PROBABILITY,… with KIND one of 429, 500, 503, 400, 401, 403, 413, ' +
+        'reset (connection dropped before reading), slow (answer after --client-timeout-ms), lost (ingested, ' +
+        'then the connection drops before the answer); e.g. 429=0.1,503=0.02,lost=0.01',
       faults,
     )
     .option('--retry-after <seconds>', 'send Retry-After on injected 429s', wholeNumber('--retry-after', 0))
@@ -84,6 +89,7 @@ export function register(program: Command): void {
       wholeNumber('--client-timeout-ms', 1),
       10_000,
     )
+    .option('--quiet', 'do not log each request on stderr')
     .action(async (options: SandboxCliOptions) => {
       if (options.serviceAccount && options.projectId === undefined) {
         throw new InvalidArgumentError('--service-account needs --project-id');
@@ -111,14 +117,27 @@ export function register(program: Command): void {
         sink: options.sink,
         clientTimeoutMs: options.clientTimeoutMs,
         tls,
+        log: options.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
       });
       console.log(
         `idmerge sandbox listening on ${sandbox.url} (${options.mode}${options.sink ? ', sink' : ''})`,
       );
-      const stop = () => {
-        void sandbox.close().then(() => process.exit(0));
+      // First signal: stop accepting, let requests in flight finish, flush the data directory, exit 0.
+      // A second one while that runs exits at once.
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) process.exit(130);
+        stopping = true;
+        process.stderr.write(`idmerge sandbox: ${signal}, stopping\n`);
+        sandbox.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            process.stderr.write(`idmerge sandbox: could not stop cleanly: ${String(error)}\n`);
+            process.exit(1);
+          },
+        );
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
 }

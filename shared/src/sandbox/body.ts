@@ -1,68 +1,86 @@
 import type { IncomingMessage } from 'node:http';
-import { gunzipSync } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 
 export class BodyError extends Error {
   constructor(
-    readonly status: number,
+    readonly status: 400 | 413,
     message: string,
   ) {
     super(message);
   }
 }
 
-/** The request body, gunzipped when sent with `Content-Encoding: gzip`; over `maxBytes` is a 413. */
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    chunks.push(chunk as Buffer);
-  }
-  let raw = Buffer.concat(chunks, size);
-  if ((req.headers['content-encoding'] ?? '').includes('gzip')) {
-    try {
-      raw = gunzipSync(raw, { maxOutputLength: maxBytes + 1 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-        throw new BodyError(413, 'request too large');
-      throw new BodyError(400, 'the body is not valid gzip');
-    }
-  }
-  if (raw.length > maxBytes) throw new BodyError(413, 'request too large');
-  return raw.toString('utf8');
-}
+const tooLarge = (maxBytes: number) =>
+  new BodyError(413, `request too large: the body is over ${maxBytes} bytes; split it and send the parts`);
 
-/** Records from a JSON array, a single JSON object, or NDJSON. */
-export function parseRecords(text: string): unknown[] {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  if (trimmed.startsWith('[')) {
-    const parsed: unknown = JSON.parse(trimmed);
-    if (!Array.isArray(parsed)) throw new BodyError(400, 'expected a JSON array');
-    return parsed;
-  }
-  const lines = trimmed.split('\n').filter((line) => line.trim() !== '');
-  return lines.map((line, i) => {
-    try {
-      return JSON.parse(line) as unknown;
-    } catch {
-      throw new BodyError(400, `line ${i + 1} is not valid JSON`);
-    }
+/**
+ * The request body, gunzipped when sent with `Content-Encoding: gzip`. The limit holds while the body
+ * arrives, for the bytes sent and for the bytes they decompress to: past it nothing more is kept
+ * (the rest is read and thrown away, so the client still gets its 413), and a declared
+ * Content-Length over it keeps nothing at all. Memory stays within `maxBytes` for any upload.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const gzip = /\bgzip\b/i.test(req.headers['content-encoding'] ?? '');
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let received = 0;
+    let failure: BodyError | undefined;
+    let settled = false;
+    const gunzip = gzip ? createGunzip() : undefined;
+
+    const fail = (error: BodyError) => {
+      if (failure !== undefined) return;
+      failure = error;
+      chunks.length = 0;
+      gunzip?.destroy();
+    };
+    const keep = (chunk: Buffer) => {
+      if (failure !== undefined) return;
+      kept += chunk.length;
+      if (kept > maxBytes) fail(tooLarge(maxBytes));
+      else chunks.push(chunk);
+    };
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      if (failure !== undefined) reject(failure);
+      else resolve(Buffer.concat(chunks, kept));
+    };
+
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) fail(tooLarge(maxBytes));
+    gunzip?.on('data', keep);
+    gunzip?.on('error', () =>
+      fail(new BodyError(400, 'the body is not valid gzip (Content-Encoding: gzip)')),
+    );
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > maxBytes) fail(tooLarge(maxBytes));
+      if (failure !== undefined) return;
+      if (gunzip !== undefined) gunzip.write(chunk);
+      else keep(chunk);
+    });
+    req.on('end', () => {
+      if (gunzip === undefined || failure !== undefined) return finish();
+      gunzip.once('end', finish);
+      gunzip.once('close', finish);
+      gunzip.end();
+    });
+    req.on('error', () => {
+      fail(new BodyError(400, 'the request body was cut off'));
+      finish();
+    });
   });
 }
 
-/** `/track`, `/engage`, `/groups` bodies: `data=<json or base64 json>` form fields, or plain JSON. */
-export function parseFormOrJson(text: string, contentType: string | undefined): unknown[] {
-  if ((contentType ?? '').includes('application/x-www-form-urlencoded')) {
-    const data = new URLSearchParams(text).get('data');
-    if (data === null) throw new BodyError(400, 'missing the data= field');
-    const json =
-      data.trim().startsWith('[') || data.trim().startsWith('{')
-        ? data
-        : Buffer.from(data, 'base64').toString('utf8');
-    const parsed: unknown = JSON.parse(json);
-    return Array.isArray(parsed) ? parsed : [parsed];
-  }
-  const parsed = parseRecords(text);
-  return parsed.length === 1 && Array.isArray(parsed[0]) ? (parsed[0] as unknown[]) : parsed;
+/** Reads the rest of a request and keeps none of it, so an early answer still reaches the client. */
+export function drain(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    req.on('end', resolve);
+    req.on('error', () => resolve());
+    req.on('close', () => resolve());
+    req.resume();
+  });
 }

@@ -1,5 +1,22 @@
-/** Faults the sandbox injects, with a probability per request each. */
-export const FAULT_KINDS = ['429', '500', '503', 'reset', 'slow'] as const;
+/**
+ * Faults the sandbox injects, with a probability per request each: answers a real Mixpanel gives
+ * (rate limit, server errors, refusals), a connection reset before anything is read, a reply slower
+ * than the client's timeout, and `lost`: the request is ingested and then the connection drops
+ * before the answer, so the client cannot tell it arrived (only deterministic `$insert_id`s make
+ * its retry harmless). New kinds go at the end: the order decides which fault a seeded roll picks.
+ */
+export const FAULT_KINDS = [
+  '429',
+  '500',
+  '503',
+  'reset',
+  'slow',
+  '400',
+  '401',
+  '403',
+  '413',
+  'lost',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type FaultSpec = Partial<Record<FaultKind, number>>;
 

@@ -1,3 +1,3 @@
 export { startSandbox, type SandboxOptions, type RunningSandbox } from './server.js';
 export { parseFaultSpec, seededRandom, FAULT_KINDS, type FaultSpec } from './faults.js';
-export type { SandboxStats } from './state.js';
+export type { SandboxStats } from './control.js';

@@ -277,7 +277,7 @@ describe('state', () => {
     );
     expect(r.status).toBe(400);
     expect(await stats(second)).toMatchObject({ accepted: 1, rejected: 1 });
-    await fetch(`${second.url}/_sandbox/reset`, { method: 'POST' });
+    await post(second, '/_sandbox/reset', '');
     await post(second, '/import?project_id=7', JSON.stringify([ev(2)]));
     await second.close();
     const third = await start({ dataDir });
@@ -287,11 +287,26 @@ describe('state', () => {
     ).toEqual(['i2']);
   });
 
-  it('resets on POST /_sandbox/reset', async () => {
-    const s = await start();
+  it("resets on POST /_sandbox/reset, with the project's credentials only", async () => {
+    const s = await start({ projectToken: 'tok' });
     await post(s, '/import?project_id=7', JSON.stringify([ev(0)]));
-    await fetch(`${s.url}/_sandbox/reset`, { method: 'POST' });
+    const anonymous = await fetch(`${s.url}/_sandbox/reset`, { method: 'POST' });
+    expect(anonymous.status).toBe(401);
+    expect((await stats(s)).accepted).toBe(1);
+    expect((await post(s, '/_sandbox/reset', '')).status).toBe(200);
     expect((await stats(s)).accepted).toBe(0);
+    await post(s, '/import?project_id=7', JSON.stringify([ev(0)]));
+    const byToken = await post(s, '/_sandbox/reset', '', {
+      Authorization: `Basic ${Buffer.from('tok:').toString('base64')}`,
+    });
+    expect(byToken.status).toBe(200);
+    expect((await stats(s)).accepted).toBe(0);
+  });
+
+  it('lets anyone reset a sandbox started without credentials', async () => {
+    const s = await startSandbox({ port: 0, mode: 'simplified' });
+    running.push(s);
+    expect((await fetch(`${s.url}/_sandbox/reset`, { method: 'POST' })).status).toBe(200);
   });
 });
 
@@ -304,7 +319,7 @@ describe('sink mode', () => {
       gzipSync(JSON.stringify([ev(0), ev(1), ev(1), { event: 'x', properties: {} }])),
       { 'Content-Encoding': 'gzip' },
     );
-    expect(await stats(s)).toEqual({
+    expect(await stats(s)).toMatchObject({
       requests: 1,
       received: 4,
       accepted: 2,

@@ -14,8 +14,8 @@ import type { IdMergeMode, JsonObject, MixpanelEvent } from '../payload/index.js
 import { validateEngageUpdate, validateGroupUpdate, type Violation } from '../validation/index.js';
 import { applyProfileOperation } from './profiles.js';
 
-export interface SandboxStats {
-  requests: number;
+/** What became of the records the sandbox received (requests are counted by RequestStats). */
+export interface RecordStats {
   received: number;
   accepted: number;
   duplicates: number;
@@ -25,9 +25,17 @@ export interface SandboxStats {
 }
 
 type LogLine =
-  | { kind: 'event'; event: unknown }
+  /** `dedupKey`: the insert ID the model deduplicated on, when the event came without one. */
+  | { kind: 'event'; event: unknown; dedupKey?: string }
   | { kind: 'engage'; update: Record<string, unknown> }
   | { kind: 'groups'; update: Record<string, unknown> };
+
+/** The event as the identity model sees it: with `dedupKey` as its `$insert_id` when one is given. */
+function withDedupKey(event: unknown, dedupKey: string | undefined): unknown {
+  if (dedupKey === undefined) return event;
+  const e = event as { properties?: Record<string, unknown> };
+  return { ...e, properties: { ...e.properties, $insert_id: dedupKey } };
+}
 
 /**
  * What the sandbox has ingested: events through the identity model, profiles and groups. With a
@@ -39,7 +47,7 @@ export class SandboxState {
   private failures = new Map<number, { reason: string; description?: string }>();
   readonly profiles = new Map<string, JsonObject>();
   readonly groups = new Map<string, JsonObject>();
-  stats: SandboxStats = SandboxState.emptyStats();
+  stats: RecordStats = SandboxState.emptyStats();
   private readonly logFile?: string;
   private logFd?: number;
 
@@ -64,9 +72,8 @@ export class SandboxState {
     this.logFd = undefined;
   }
 
-  private static emptyStats(): SandboxStats {
+  private static emptyStats(): RecordStats {
     return {
-      requests: 0,
       received: 0,
       accepted: 0,
       duplicates: 0,
@@ -95,7 +102,8 @@ export class SandboxState {
     for (const line of readFileSync(this.logFile, 'utf8').split('\n')) {
       if (line.trim() === '') continue;
       const entry = JSON.parse(line) as LogLine;
-      if (entry.kind === 'event') this.record(entry.event, replayModel.ingest(entry.event));
+      if (entry.kind === 'event')
+        this.record(entry.event, replayModel.ingest(withDedupKey(entry.event, entry.dedupKey)));
       else this.applyUpdate(entry.kind, entry.update);
     }
   }
@@ -129,12 +137,17 @@ export class SandboxState {
     }
   }
 
-  /** Ingests one event; the outcome says whether it was stored, a duplicate, ignored or rejected. */
-  ingestEvent(event: unknown): IngestOutcome {
+  /**
+   * Ingests one event; the outcome says whether it was stored, a duplicate, ignored or rejected.
+   * `dedupKey` stands in for a `$insert_id` the event came without (where that is allowed): unique
+   * per event, so such events are never deduplicated, and never shown as if the client sent it.
+   */
+  ingestEvent(event: unknown, dedupKey?: string): IngestOutcome {
     this.stats.received++;
-    const outcome = this.model.ingest(event);
+    const outcome = this.model.ingest(withDedupKey(event, dedupKey));
     this.record(event, outcome);
-    if (outcome.status === 'accepted') this.log({ kind: 'event', event });
+    if (outcome.status === 'accepted')
+      this.log(dedupKey === undefined ? { kind: 'event', event } : { kind: 'event', event, dedupKey });
     return outcome;
   }
 
