@@ -49,7 +49,13 @@ async function run(yaml: string, stateDir: string) {
   await source.connect();
   const deadLetter = createDeadLetterList();
   const sender = createSender(
-    { region: 'us', apiHost: sandbox.url, auth: { kind: 'token', token: TOKEN }, secrets: [TOKEN] },
+    {
+      region: 'us',
+      apiHost: sandbox.url,
+      auth: { kind: 'token', token: TOKEN },
+      projectToken: TOKEN,
+      secrets: [TOKEN],
+    },
     { deadLetter, sleep: async () => {} },
   );
   try {
@@ -64,7 +70,10 @@ describePostgres(
   `sync from PostgreSQL into the sandbox ${'skip' in available ? `(${available.skip})` : ''}`,
   () => {
     it('maps every column type: timestamptz, timestamp in time_zone, date, numeric, bigint, text, jsonb, arrays, NULLs', async () => {
-      await fetch(`${sandbox.url}/_sandbox/reset`, { method: 'POST' });
+      await fetch(`${sandbox.url}/_sandbox/reset`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from(`${TOKEN}:`).toString('base64')}` },
+      });
       await server.sql(`
       create table typed_events (
         id bigint primary key, name text, at timestamptz, local_at timestamp, day date, amount numeric(12, 2),
@@ -160,6 +169,62 @@ describePostgres(
       const next = await run(yaml, state);
       expect(next.report).toMatchObject({ rowsRead: 30, window: { after: '2025-11-22 08:01:11+00' } });
       expect((await stats()).accepted - afterFirst.accepted).toBe(30);
+    });
+
+    it('syncs a companies table to group profiles and a users table with every profile operation, changed rows only', async () => {
+      await server.sql(`
+      create table companies (company_id text primary key, name text, domains text[], lost_domain text, legacy text);
+      insert into companies values ('C1', 'Acme', array['acme.test'], null, null), ('C2', 'Globex', null, null, null);
+      create table users (id text primary key, plan text, first_seen date, logins integer, tags text[], dropped text);
+      insert into users values ('U1', 'pro', '2025-01-01', 3, array['a'], null);
+    `);
+      const groups = [
+        'name: companies',
+        'mode: simplified',
+        'source: { type: postgres, table: companies, primary_key: company_id }',
+        'mapping:',
+        '  type: groups',
+        '  group_key: company_id',
+        '  group_id: company_id',
+        '  operations: { domains: $union, lost_domain: $remove, legacy: $unset }',
+        '  properties: { rename: { lost_domain: domains } }',
+      ].join('\n');
+      const groupState = mkdtempSync(join(tmpdir(), 'pg-state-'));
+      const first = await run(groups, groupState);
+      expect(first.report).toMatchObject({ rowsRead: 2, invalid: 0, payloads: 3 });
+      await server.sql(
+        `update companies set domains = array['acme.io'], lost_domain = 'acme.test', legacy = 'name' where company_id = 'C1'`,
+      );
+      const second = await run(groups, groupState);
+      expect(second.report).toMatchObject({ rowsRead: 2, unchanged: 1 });
+      const stored = (await (await fetch(`${sandbox.url}/_sandbox/groups`)).json()) as Record<
+        string,
+        unknown
+      >;
+      expect(stored['company_id/C1']).toEqual({ domains: ['acme.io'] });
+      expect(stored['company_id/C2']).toEqual({ name: 'Globex' });
+
+      const users = [
+        'name: users',
+        'mode: simplified',
+        'source: { type: postgres, table: users, primary_key: id }',
+        'mapping:',
+        '  type: profiles',
+        '  user_id: id',
+        '  operations: { first_seen: $set_once, logins: $add, tags: $union, dropped: $remove }',
+        '  properties: { rename: { dropped: tags } }',
+      ].join('\n');
+      const userState = mkdtempSync(join(tmpdir(), 'pg-state-'));
+      await run(users, userState);
+      await server.sql(
+        `update users set plan = 'team', first_seen = '2025-06-01', logins = 2, tags = array['b'], dropped = 'a'`,
+      );
+      await run(users, userState);
+      const profiles = (await (await fetch(`${sandbox.url}/_sandbox/profiles`)).json()) as Record<
+        string,
+        unknown
+      >;
+      expect(profiles.U1).toEqual({ plan: 'team', first_seen: '2025-01-01', logins: 5, tags: ['b'] });
     });
   },
 );
