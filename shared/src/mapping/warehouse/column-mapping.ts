@@ -63,21 +63,6 @@ const groupOperation = z.enum(GROUP_OPERATIONS, {
   error: `groups support ${GROUP_OPERATIONS.join(', ')} (not $add or $append)`,
 });
 
-/**
- * Deletes, opt in: a key synced before that is gone from the query's result gets `$delete` on the
- * next run, unless more than `max_deletes` keys (a count, or a percentage of the keys synced before)
- * would be deleted: then the run stops before sending anything.
- */
-const deletes = {
-  delete_missing: z.boolean().default(false),
-  max_deletes: z
-    .union([
-      z.number().int().nonnegative(),
-      z.string().regex(/^\d+(\.\d+)?%$/, 'must be a count or a percentage such as 5%'),
-    ])
-    .default('10%'),
-};
-
 export const profilesMappingSchema = z.strictObject({
   type: z.literal('profiles'),
   user_id: z.string().min(1),
@@ -86,7 +71,6 @@ export const profilesMappingSchema = z.strictObject({
   /** Column → operation its value is the operand of (`$unset`: a property name or a list of names). */
   operations: z.record(z.string().min(1), profileOperation).optional(),
   properties,
-  ...deletes,
 });
 
 export const groupsMappingSchema = z.strictObject({
@@ -98,7 +82,6 @@ export const groupsMappingSchema = z.strictObject({
   operation: groupOperation.default('$set'),
   operations: z.record(z.string().min(1), groupOperation).optional(),
   properties,
-  ...deletes,
 });
 
 export const columnMappingSchema = z.discriminatedUnion('type', [
