@@ -65,6 +65,8 @@ async function runOnce(job: Job, log: Logger): Promise<void> {
         invalid: run.invalid,
         invalidByReason: run.invalidByReason,
         unchanged: run.unchanged,
+        nullCursor: run.nullCursor,
+        duplicateKeys: run.duplicateKeys,
         delivered: delivery.delivered,
         deadLettered: delivery.deadLettered,
         rejectedByReason: delivery.rejectedByReason,

@@ -149,6 +149,16 @@ export function formatSyncJob(definition: SyncDefinition, result: SyncJobResult,
     `rows read:         ${run.rowsRead} (${Math.round(run.rowsPerSecond)} rows/s)`,
     `invalid rows:      ${run.invalid}`,
     ...(run.unchanged > 0 ? [`unchanged profiles: ${run.unchanged} (not sent again)`] : []),
+    ...(run.nullCursor > 0
+      ? [
+          `NULL cursor:       ${run.nullCursor} rows (${definition.source.null_cursor === 'deliver' ? 'delivered: null_cursor: deliver' : 'dead-lettered: give them a cursor value, or set null_cursor: deliver'})`,
+        ]
+      : []),
+    ...(run.duplicateKeys > 0
+      ? [
+          `duplicate keys:    ${run.duplicateKeys} rows share cursor and ${definition.source.primary_key} with another row (all read)`,
+        ]
+      : []),
   ];
   for (const [reason, count] of Object.entries(run.invalidByReason)
     .sort((a, b) => b[1] - a[1])

@@ -13,6 +13,12 @@ const queryOrTable = {
   table: z.string().min(1).optional(),
   /** Column that grows with new or changed rows; the sync is incremental on it. */
   cursor: identifier.optional(),
+  /**
+   * Rows whose cursor is NULL belong to no window; every run reads them after the window and
+   * dead-letters them with the reason (default), or delivers them (`$insert_id` deduplicates the
+   * runs that send them again).
+   */
+  null_cursor: z.enum(['dead_letter', 'deliver']).default('dead_letter'),
   /** Column unique per row: the tie-breaker for paging and the row key in errors. */
   primary_key: identifier,
 };

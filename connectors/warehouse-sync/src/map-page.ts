@@ -30,6 +30,24 @@ export type MappedRow =
 export interface MappedPage {
   rows: MappedRow[];
   last?: PagePosition;
+  /** Rows of the page whose cursor is NULL (all of them, or none). */
+  nullCursor?: number;
+  /** Rows sharing (cursor, primary key) with the row read before them. */
+  duplicateKeys?: number;
+}
+
+/** Why a row with a NULL cursor is dead-lettered, and what to do about it. */
+function nullCursorRow(row: Row, cursor: string, primaryKey: string): MappedRow {
+  return {
+    kind: 'invalid',
+    row,
+    reason:
+      `row ${primaryKey}=${String(row[primaryKey])}: ${cursor}: the cursor is NULL, so the row belongs to ` +
+      `no window; give it a value (e.g. coalesce(${cursor}, <another time column>) in the query), ` +
+      `or set source.null_cursor: deliver to send such rows on every run`,
+    tally: `${cursor}: null_cursor`,
+    field: cursor,
+  };
 }
 
 /** A read window without `columns`: what can be handed to another thread. */
@@ -52,10 +70,16 @@ export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPa
   const options = { mode: definition.mode, keyColumns: [primaryKey] };
   // Profiles and groups are sent only when changed: each row carries a hash of what it maps to.
   const profiles = definition.mapping.type === 'profiles' || definition.mapping.type === 'groups';
+  const cursor = definition.source.cursor;
+  const refuseNullCursor = cursor !== undefined && definition.source.null_cursor === 'dead_letter';
   return (page) => {
     const rows: MappedRow[] = new Array(page.rows.length);
     for (let i = 0; i < page.rows.length; i++) {
       const row = page.rows[i] as Row;
+      if (page.nullCursor === true && refuseNullCursor) {
+        rows[i] = nullCursorRow(row, cursor, primaryKey);
+        continue;
+      }
       const mapped = mapWarehouseRow(row, definition.mapping, options);
       if (!mapped.ok) {
         const first = mapped.errors[0];
@@ -84,7 +108,12 @@ export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPa
         ...(profiles ? { hash: fingerprint(mapped.payloads.map((payload) => payload.body)) } : {}),
       };
     }
-    return page.last === undefined ? { rows } : { rows, last: page.last };
+    return {
+      rows,
+      ...(page.last === undefined ? {} : { last: page.last }),
+      ...(page.nullCursor === true ? { nullCursor: page.rows.length } : {}),
+      ...(page.duplicateKeys ? { duplicateKeys: page.duplicateKeys } : {}),
+    };
   };
 }
 

@@ -35,6 +35,16 @@ export interface PreviewReport {
 
 const NEAR_CAP = Math.floor(MAX_CLUSTER_IDS * 0.9);
 
+const DUPLICATE_KEYS =
+  'rows sharing their primary key (and cursor value) with another row: all are read and sent, ' +
+  'but an insert_id taken from the key makes Mixpanel keep only one of them';
+
+const nullCursorMessage = (cursor: string, handling: 'dead_letter' | 'deliver') =>
+  `rows whose cursor ${cursor} is NULL: they belong to no window, so every run reads them again and ` +
+  (handling === 'deliver'
+    ? 'delivers them (null_cursor: deliver)'
+    : 'dead-letters them (null_cursor: dead_letter)');
+
 function isDevice(id: string, mode: SyncDefinition['mode'], anonymous: Set<string>): boolean {
   return mode === 'simplified' ? id.startsWith(DEVICE_PREFIX) : anonymous.has(id);
 }
@@ -65,19 +75,38 @@ export async function previewSync(
     predictedClusters: [],
   };
   const warnings = new Map<string, PreviewWarning>();
-  const warn = (code: string, message: string, example: string) => {
+  const warn = (code: string, message: string, example: string | undefined, count = 1) => {
     const entry = warnings.get(code) ?? { code, count: 0, message, examples: [] };
-    entry.count++;
-    if (entry.examples.length < 3) entry.examples.push(example);
+    entry.count += count;
+    if (example !== undefined && entry.examples.length < 3) entry.examples.push(example);
     warnings.set(code, entry);
   };
   const anonymous = new Set<string>();
   const mapping = { mode: definition.mode, keyColumns: [definition.source.primary_key] };
 
+  const { cursor, primary_key: primaryKey, null_cursor: nullCursor } = definition.source;
+  // A cursor the window cannot use stops the preview as it would stop the sync, before any row.
+  if (cursor !== undefined) await source.maxCursor();
+  let previousKey: unknown;
   pages: for await (const page of source.pages({ pageSize: definition.page_size })) {
+    if (page.duplicateKeys !== undefined)
+      warn('duplicate_key', DUPLICATE_KEYS, undefined, page.duplicateKeys);
     for (const row of page.rows) {
       if (limit !== undefined && report.rowsRead >= limit) break pages;
       report.rowsRead++;
+      const key = `${primaryKey}=${String(row[primaryKey])}`;
+      if (row[primaryKey] === previousKey && page.duplicateKeys !== undefined)
+        warn('duplicate_key', DUPLICATE_KEYS, key, 0);
+      previousKey = row[primaryKey];
+      if (page.nullCursor === true && cursor !== undefined) {
+        warn('null_cursor', nullCursorMessage(cursor, nullCursor), key);
+        if (nullCursor === 'dead_letter') {
+          report.invalidRows++;
+          const reason = `${cursor}: null_cursor`;
+          report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
+          continue;
+        }
+      }
       const mapped = mapWarehouseRow(row, definition.mapping, mapping);
       if (!mapped.ok) {
         report.invalidRows++;

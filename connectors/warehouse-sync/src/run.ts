@@ -27,6 +27,10 @@ export interface RunReport {
   payloads: number;
   /** Profiles rows whose mapped values are the same as when they were last delivered: not sent again. */
   unchanged: number;
+  /** Rows whose cursor is NULL (dead-lettered, or delivered with `null_cursor: deliver`). */
+  nullCursor: number;
+  /** Rows sharing their cursor and primary key with another row (all are read and sent). */
+  duplicateKeys: number;
   resumed: boolean;
   window: { after?: string; upTo?: string };
   elapsedMs: number;
@@ -81,6 +85,8 @@ export async function runSync(
     invalidByReason: {},
     payloads: 0,
     unchanged: 0,
+    nullCursor: 0,
+    duplicateKeys: 0,
     resumed,
     window: { after: window.after, upTo: window.upTo },
     elapsedMs: 0,
@@ -124,7 +130,8 @@ export async function runSync(
     checkpoints = checkpoints
       .then(() => settled)
       .then(() => {
-        if (rowsRead - checkpointedRows >= definition.page_size) {
+        // A page without a position (its rows all share one (cursor, key)) moves no checkpoint.
+        if (position !== undefined && rowsRead - checkpointedRows >= definition.page_size) {
           if (mark !== undefined) profiles?.commitThrough(mark);
           state.inProgress = { after: window.after, upTo: window.upTo, position };
           store.save(state);
@@ -145,6 +152,8 @@ export async function runSync(
     for await (const page of mappedPages(definition, source, read)) {
       if (checkpointFailure !== undefined) throw checkpointFailure.error;
       collectGarbage();
+      report.nullCursor += page.nullCursor ?? 0;
+      report.duplicateKeys += page.duplicateKeys ?? 0;
       for (const row of page.rows) {
         report.rowsRead++;
         if (row.kind === 'invalid') {

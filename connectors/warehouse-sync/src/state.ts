@@ -11,7 +11,12 @@ import {
 import { join } from 'node:path';
 import { z } from 'zod';
 
-const positionSchema = z.object({ cursor: z.string(), key: z.string() });
+const positionSchema = z.object({
+  cursor: z.string(),
+  key: z.string(),
+  /** Among the rows with a NULL cursor, read after the window. */
+  nullCursor: z.boolean().optional(),
+});
 
 export const syncStateSchema = z.object({
   /** Upper bound of the last completed run: the next run reads rows after it (minus the lookback). */

@@ -140,24 +140,23 @@ describePostgres(`PostgreSQL ${'skip' in available ? `(${available.skip})` : ''}
       expect(max).toBe('2025-11-22 08:00:00.000003+00');
     });
 
-    it('moves a number cursor back by the lookback, a date cursor by seconds, and refuses one on text', async () => {
+    it('moves a number cursor back by the lookback, a date cursor by seconds, and refuses a text cursor that is not ISO-8601', async () => {
       const numeric = createPostgresSource(options({ cursor: 'event_id' }));
       const read = await withSource(numeric, (s) =>
         readAll(s, { pageSize: 100, after: '5', lookbackSeconds: 2 }),
       );
-      expect(ids(read).flat()).toEqual([4, 5, 6, 7, 8, 9, 10]);
+      // The lower bound is inclusive: [5 − 2, …].
+      expect(ids(read).flat()).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
       const dated = createPostgresSource(
         options({ schema: 'sales', table: 'orders', cursor: 'placed_at', primaryKey: 'order_id' }),
       );
       const orders = await withSource(dated, (s) =>
         readAll(s, { pageSize: 100, after: '2025-11-22', lookbackSeconds: 86_400 }),
       );
-      expect(orders.flat().map((row) => row.order_id)).toEqual(['o-2']);
+      expect(orders.flat().map((row) => row.order_id)).toEqual(['o-1', 'o-2']);
       const text = createPostgresSource(options({ cursor: 'user_id' }));
-      await expect(
-        withSource(text, (s) => readAll(s, { pageSize: 100, after: 'U5', lookbackSeconds: 60 })),
-      ).rejects.toThrow(
-        /a lookback needs a timestamp, date or number cursor; source.cursor "user_id" is text/,
+      await expect(withSource(text, (s) => s.maxCursor())).rejects.toThrow(
+        /cursor "user_id" is text and 10 of its values are not ISO-8601 timestamps \(e.g. "U1"\)/,
       );
     });
 

@@ -122,11 +122,13 @@ describe('warehouse sync boundaries (DuckDB → sender → sandbox)', () => {
       "insert into events values ('late-6', 'Opened', '2025-11-22T10:06:00Z', 'LD6', null, timestamp '2025-11-22 10:06:00')",
     );
     const noLookback = await run(wh.file, without, { name: 'no-lookback' });
-    expect(noLookback.report.rowsRead).toBe(1); // only late-6: late-x is lost without a lookback
+    // The bound's own row (10:05, re-read: the lower bound is inclusive) and late-6: late-x, below
+    // the bound, is lost without a lookback.
+    expect(noLookback.report.rowsRead).toBe(2);
 
     const second = await run(wh.file, withLookback, { lookback: '2m' });
-    // (10:05 − 2 min, 10:06] re-reads 10:04 and 10:05 (already delivered: deduplicated) and finds late-x.
-    expect(second.report.rowsRead).toBe(4);
+    // [10:05 − 2 min, 10:06] re-reads 10:03, 10:04 and 10:05 (already delivered: deduplicated) and finds late-x.
+    expect(second.report.rowsRead).toBe(5);
     const after = await stats();
     expect(after.accepted - before.accepted).toBe(2); // late-x and late-6, each once
     const ids = (await sandboxEvents()).map((e) => e.properties.$insert_id);

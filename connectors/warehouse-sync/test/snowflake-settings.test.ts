@@ -20,6 +20,7 @@ const source: SnowflakeDefinitionSource = {
   table: 'events',
   cursor: 'updated_at',
   primary_key: 'event_id',
+  null_cursor: 'dead_letter',
 };
 
 const env = {

@@ -60,20 +60,20 @@ export function sourceSuite(name: string, create: () => Promise<WarehouseSource>
       });
     });
 
-    it('reads the half-open window (after, upTo]', async () => {
+    it("reads the closed window [after, upTo]: the lower bound's ties are read again", async () => {
       await withSource(async (source) => {
         const pages = await ids(source, {
           pageSize: 100,
           after: '2025-11-22 08:02:00',
           upTo: '2025-11-22 08:05:00',
         });
-        expect(pages.flat()).toEqual([6, 7, 8, 9]);
+        expect(pages.flat()).toEqual([3, 4, 5, 6, 7, 8, 9]);
       });
     });
 
     it('re-reads the lookback before the last bound', async () => {
       await withSource(async (source) => {
-        const pages = await ids(source, { pageSize: 100, after: '2025-11-22 08:03:00', lookbackSeconds: 60 });
+        const pages = await ids(source, { pageSize: 100, after: '2025-11-22 08:03:30', lookbackSeconds: 60 });
         expect(pages.flat()).toEqual([6, 7, 8, 9, 10]);
       });
     });

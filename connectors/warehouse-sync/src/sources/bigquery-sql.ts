@@ -1,9 +1,11 @@
-import type { PagePosition, ReadWindow } from './source.js';
 import type { BigQueryField } from './bigquery-values.js';
-
-/** Extra columns of the window query: the row's position as text, read back into checkpoints. */
-export const CURSOR_TEXT = '__idmerge_cursor';
-export const KEY_TEXT = '__idmerge_key';
+import {
+  ISO_TIMESTAMP_PATTERN,
+  type ColumnKind,
+  type SqlDialect,
+  type WindowColumn,
+  type WindowSpec,
+} from './window.js';
 
 /** A GoogleSQL statement with named parameters (`@name`), every value sent as STRING and cast in SQL. */
 export interface BigQueryStatement {
@@ -27,86 +29,87 @@ export function castType(field: BigQueryField): string {
   }
 }
 
-/** `column > (after − lookback)`, with the subtraction each cursor type allows. */
-function lowerBound(column: BigQueryField, lookbackSeconds: number): string {
-  const seconds = Math.max(0, Math.floor(lookbackSeconds));
-  const after = `cast(@after as ${castType(column)})`;
-  if (seconds === 0) return after;
-  switch (column.type) {
+/** What a BigQuery column allows the window to do. */
+function kindOf(field: BigQueryField): ColumnKind {
+  if (field.mode === 'REPEATED') return 'unorderable';
+  switch (field.type) {
     case 'TIMESTAMP':
-      return `timestamp_sub(${after}, interval ${seconds} second)`;
     case 'DATETIME':
-      return `datetime_sub(${after}, interval ${seconds} second)`;
+      return 'timestamp';
     case 'DATE':
-      return `date_sub(${after}, interval ${Math.ceil(seconds / 86_400)} day)`;
+      return 'date';
     case 'INTEGER':
     case 'INT64':
     case 'FLOAT':
     case 'FLOAT64':
     case 'NUMERIC':
     case 'BIGNUMERIC':
-      return `${after} - ${seconds}`;
+      return 'number';
+    case 'STRING':
+      return 'text';
+    case 'BOOLEAN':
+    case 'BOOL':
+    case 'BYTES':
+    case 'TIME':
+      return 'orderable';
     default:
-      throw new Error(
-        `lookback: a ${column.type} cursor cannot go back ${seconds} seconds; use a timestamp or number cursor, or lookback: 0s`,
-      );
+      return 'unorderable';
   }
 }
 
-export function maxCursorStatement(relation: string, cursor: BigQueryField): BigQueryStatement {
-  return { query: `select cast(max(${quote(cursor.name)}) as string) as m from ${relation}`, params: {} };
+/** A BigQuery column as the read window uses it. */
+export function windowColumn(field: BigQueryField): WindowColumn {
+  return { name: field.name, type: castType(field), kind: kindOf(field) };
 }
 
-/**
- * The whole window in one query ordered by (cursor, key), read page by page through the API's
- * page tokens. A resumed run starts strictly after its checkpoint, never with OFFSET.
- */
-export function windowStatement(input: {
-  relation: string;
-  cursor?: BigQueryField;
-  key: BigQueryField;
-  shardColumn?: BigQueryField;
-  window: ReadWindow;
-  from?: PagePosition;
-}): BigQueryStatement {
-  const { relation, cursor, key, shardColumn, window, from } = input;
-  const conditions: string[] = [];
-  const params: Record<string, string> = {};
-  const keyText = quote(key.name);
-  if (cursor !== undefined) {
-    const cursorText = quote(cursor.name);
-    if (window.after !== undefined) {
-      conditions.push(`${cursorText} > ${lowerBound(cursor, window.lookbackSeconds ?? 0)}`);
-      params.after = window.after;
+/** GoogleSQL: `@pN` named parameters, backtick names, FARM_FINGERPRINT for shards. */
+export const bigQueryDialect: SqlDialect = {
+  warehouse: 'BigQuery',
+  quote,
+  placeholder: (index) => `@p${index}`,
+  cast: (placeholder, column) => `cast(${placeholder} as ${column.type})`,
+  // BigQuery's own text for every type casts back exactly.
+  asText: (expression) => `cast(${expression} as string)`,
+  nullText: 'cast(null as string)',
+  minusSeconds(expression, seconds, column) {
+    switch (column.type) {
+      case 'TIMESTAMP':
+        return `timestamp_sub(${expression}, interval ${seconds} second)`;
+      case 'DATETIME':
+        return `datetime_sub(${expression}, interval ${seconds} second)`;
+      case 'DATE':
+        return `date_sub(${expression}, interval ${Math.ceil(seconds / 86_400)} day)`;
+      default:
+        return `${expression} - ${seconds}`;
     }
-    if (window.upTo !== undefined) {
-      conditions.push(`${cursorText} <= cast(@upTo as ${castType(cursor)})`);
-      params.upTo = window.upTo;
-    }
-    if (from !== undefined) {
-      conditions.push(
-        `(${cursorText} > cast(@fromCursor as ${castType(cursor)}) or (${cursorText} = cast(@fromCursor as ${castType(cursor)}) and ${keyText} > cast(@fromKey as ${castType(key)})))`,
-      );
-      params.fromCursor = from.cursor;
-      params.fromKey = from.key;
-    }
-  } else if (from !== undefined) {
-    conditions.push(`${keyText} > cast(@fromKey as ${castType(key)})`);
-    params.fromKey = from.key;
-  }
-  if (window.shard !== undefined && shardColumn !== undefined) {
-    conditions.push(
-      `mod(abs(farm_fingerprint(cast(${quote(shardColumn.name)} as string))), ${window.shard.count}) = ${window.shard.index}`,
-    );
-  }
-  const where = conditions.length > 0 ? ` where ${conditions.join(' and ')}` : '';
-  const cursorSelect =
-    cursor === undefined ? 'cast(null as string)' : `cast(${quote(cursor.name)} as string)`;
-  const order = cursor === undefined ? keyText : `${quote(cursor.name)}, ${keyText}`;
+  },
+  shard: (expression, _column, count) =>
+    `mod(abs(farm_fingerprint(cast(${expression} as string))), ${count})`,
+  isoText: {
+    test: (expression) =>
+      `regexp_contains(${expression}, '${ISO_TIMESTAMP_PATTERN}') and safe_cast(${expression} as timestamp) is not null`,
+    parse: (expression) => `cast(${expression} as timestamp)`,
+    column: { name: '', type: 'TIMESTAMP', kind: 'timestamp' },
+  },
+  castHint: (expression) => `parse_timestamp('%d/%m/%Y %H:%M:%S', ${expression})`,
+};
+
+/** The window's statement parameters as BigQuery's named parameters (`@p1` …). */
+export function namedParams(values: readonly string[]): Record<string, string> {
+  return Object.fromEntries(values.map((value, i) => [`p${i + 1}`, value]));
+}
+
+/** The source's columns for the window. */
+export function windowSpec(
+  relation: string,
+  key: BigQueryField,
+  cursor: BigQueryField | undefined,
+  shardColumn: BigQueryField | undefined,
+): WindowSpec {
   return {
-    query:
-      `select *, ${cursorSelect} as ${CURSOR_TEXT}, cast(${keyText} as string) as ${KEY_TEXT} ` +
-      `from ${relation}${where} order by ${order}`,
-    params,
+    relation,
+    key: windowColumn(key),
+    ...(cursor === undefined ? {} : { cursor: windowColumn(cursor) }),
+    ...(shardColumn === undefined ? {} : { shardColumn: windowColumn(shardColumn) }),
   };
 }

@@ -2,14 +2,25 @@ import type { BigQuery, Job, Query } from '@google-cloud/bigquery';
 import { z } from 'zod';
 import type { BigQuerySourceOptions } from './bigquery-settings.js';
 import {
-  CURSOR_TEXT,
-  KEY_TEXT,
-  maxCursorStatement,
-  windowStatement,
+  bigQueryDialect as dialect,
+  namedParams,
+  windowSpec,
   type BigQueryStatement,
 } from './bigquery-sql.js';
 import { bigQueryFieldSchema, rowFromRest, textAt, type BigQueryField } from './bigquery-values.js';
-import type { ColumnInfo, Page, ReadWindow, Row, WarehouseSource } from './source.js';
+import type { ColumnInfo, Page, ReadWindow, WarehouseSource } from './source.js';
+import {
+  checkWindow,
+  CURSOR_TEXT,
+  KEY_TEXT,
+  maxCursorFrom,
+  maxCursorStatement,
+  segmentStatement,
+  segmentsToRead,
+  type Segment,
+  type WindowSpec,
+} from './window.js';
+import { streamedPages, type PositionedRows } from './window-pages.js';
 
 export {
   bigQueryOptionsFrom,
@@ -135,6 +146,36 @@ export function createBigQuerySource(options: BigQuerySourceOptions): WarehouseS
     );
   }
 
+  /** The window's columns, from the query's schema. */
+  async function specFor(window?: ReadWindow): Promise<WindowSpec> {
+    const cursor = options.cursor === undefined ? undefined : await column(options.cursor, 'cursor');
+    const key = await column(options.primaryKey, 'primary_key');
+    const shard = window?.shard === undefined ? undefined : await column(window.shard.column, 'shard column');
+    return windowSpec(relation, key, cursor, shard);
+  }
+
+  /** One segment of the window in one query, read a result page at a time. */
+  async function* batches(
+    spec: WindowSpec,
+    window: ReadWindow,
+    segment: Segment,
+  ): AsyncGenerator<PositionedRows> {
+    const statement = segmentStatement(dialect, spec, window, segment);
+    const request = { query: statement.text, params: namedParams(statement.params) };
+    for await (const page of run(request, 'reading the window', window.pageSize)) {
+      if (page.rows.length === 0) continue;
+      const cursorIndex = page.fields.findIndex((f) => f.name === CURSOR_TEXT);
+      const keyIndex = page.fields.findIndex((f) => f.name === KEY_TEXT);
+      yield {
+        rows: page.rows.map((raw) => rowFromRest(page.fields, raw, POSITION_COLUMNS)),
+        positions: page.rows.map((raw) => {
+          const position = { cursor: textAt(raw, cursorIndex), key: textAt(raw, keyIndex) };
+          return segment === 'null' ? { ...position, nullCursor: true } : position;
+        }),
+      };
+    }
+  }
+
   return {
     async connect() {
       const { BigQuery } = await import('@google-cloud/bigquery');
@@ -157,29 +198,28 @@ export function createBigQuerySource(options: BigQuerySourceOptions): WarehouseS
     },
     async maxCursor() {
       if (options.cursor === undefined) return undefined;
-      const statement = maxCursorStatement(relation, await column(options.cursor, 'cursor'));
-      for await (const page of run(statement, 'reading the maximum of the cursor')) {
+      const spec = await specFor();
+      const statement = maxCursorStatement(dialect, spec);
+      for await (const page of run(
+        { query: statement.text, params: namedParams(statement.params) },
+        'reading the maximum of the cursor',
+      )) {
         const first = page.rows[0];
         if (first === undefined) return undefined;
-        const value = textAt(first, 0);
-        return value === '' ? undefined : value;
+        const row: Record<string, unknown> = {};
+        page.fields.forEach((field, index) => {
+          const text = textAt(first, index);
+          row[field.name] = text === '' ? undefined : text;
+        });
+        return maxCursorFrom(dialect, spec, row);
       }
       return undefined;
     },
     async *pages(window: ReadWindow): AsyncGenerator<Page> {
-      const cursor = options.cursor === undefined ? undefined : await column(options.cursor, 'cursor');
-      const key = await column(options.primaryKey, 'primary_key');
-      const shardColumn =
-        window.shard === undefined ? undefined : await column(window.shard.column, 'shard column');
-      const statement = windowStatement({ relation, cursor, key, shardColumn, window, from: window.from });
-      for await (const page of run(statement, 'reading the window', window.pageSize)) {
-        if (page.rows.length === 0) continue;
-        const cursorIndex = page.fields.findIndex((f) => f.name === CURSOR_TEXT);
-        const keyIndex = page.fields.findIndex((f) => f.name === KEY_TEXT);
-        const rows: Row[] = page.rows.map((raw) => rowFromRest(page.fields, raw, POSITION_COLUMNS));
-        const lastRaw = page.rows[page.rows.length - 1];
-        yield { rows, last: { cursor: textAt(lastRaw, cursorIndex), key: textAt(lastRaw, keyIndex) } };
-      }
+      const spec = await specFor(window);
+      checkWindow(spec, window);
+      for (const segment of segmentsToRead(spec, window))
+        yield* streamedPages(batches(spec, window, segment));
     },
     async close() {
       client = undefined;

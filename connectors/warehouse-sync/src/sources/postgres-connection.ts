@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { z } from 'zod';
-import type { PostgresDialect } from './postgres-sql.js';
+import type { PostgresSql } from './postgres-sql.js';
 import type { PostgresSourceOptions, SslMode } from './postgres-settings.js';
 import { typeParsers } from './postgres-values.js';
 
@@ -135,10 +135,7 @@ async function attempt(options: PostgresSourceOptions, encrypt: boolean): Promis
 }
 
 /** Connects as the options say (with libpq's fallbacks for `prefer` and `allow`) and sets up the session. */
-export async function openSession(
-  options: PostgresSourceOptions,
-  dialect: PostgresDialect,
-): Promise<Session> {
+export async function openSession(options: PostgresSourceOptions, sql: PostgresSql): Promise<Session> {
   let session: Session;
   const first = FIRST_ATTEMPT_ENCRYPTED[options.ssl];
   try {
@@ -153,7 +150,7 @@ export async function openSession(
     throw new PostgresConnectError(options, error);
   }
   try {
-    for (const statement of dialect.session(options.statementTimeoutMs, options.schema))
+    for (const statement of sql.session(options.statementTimeoutMs, options.schema))
       await session.client.query(statement);
   } catch (error) {
     await session.client.end().catch(() => undefined);

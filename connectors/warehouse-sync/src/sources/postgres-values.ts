@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { parse as parseArray } from 'postgres-array';
+import type { ColumnKind } from './window.js';
 
 /**
  * How values arrive from PostgreSQL and Redshift (the text protocol, with the session in UTC and ISO
@@ -147,26 +148,30 @@ export function typeName(oid: number): string {
   return `oid ${oid}`;
 }
 
-/** What a cursor or key column's type allows: ordering, and a lookback of seconds or of units. */
-export type OrderKind = 'temporal' | 'number' | 'text';
-
-const ORDER_KINDS: Record<number, OrderKind> = {
-  20: 'number',
-  21: 'number',
-  23: 'number',
-  700: 'number',
-  701: 'number',
-  1700: 'number',
-  1082: 'temporal',
-  1114: 'temporal',
-  1184: 'temporal',
-  25: 'text',
-  1042: 'text',
-  1043: 'text',
-  2950: 'text',
-};
-
-/** How a column of this type orders, or undefined when it cannot be a cursor or a primary key. */
-export function orderKind(oid: number): OrderKind | undefined {
-  return ORDER_KINDS[oid];
+/** What a column of this type lets the read window do with it (see window.ts). */
+export function columnKind(oid: number): ColumnKind {
+  switch (oid) {
+    case 1114:
+    case 1184:
+      return 'timestamp';
+    case 1082:
+      return 'date';
+    case 20:
+    case 21:
+    case 23:
+    case 700:
+    case 701:
+    case 1700:
+      return 'number';
+    case 25:
+    case 1042:
+    case 1043:
+      return 'text';
+    case 16:
+    case 1083:
+    case 2950:
+      return 'orderable';
+    default:
+      return 'unorderable';
+  }
 }

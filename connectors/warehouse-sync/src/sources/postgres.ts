@@ -2,15 +2,20 @@ import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { describePostgresError, openSession, type Session } from './postgres-connection.js';
 import type { PostgresSourceOptions } from './postgres-settings.js';
-import {
-  DIALECTS,
-  maxCursorStatement,
-  windowStatement,
-  type PostgresColumn,
-  type Statement,
-} from './postgres-sql.js';
+import { FLAVOURS, windowSpec, type PostgresColumn } from './postgres-sql.js';
 import { typeName, typeParsers } from './postgres-values.js';
-import type { ColumnInfo, Page, ReadWindow, Row, WarehouseSource } from './source.js';
+import type { ColumnInfo, Page, PagePosition, ReadWindow, Row, WarehouseSource } from './source.js';
+import {
+  checkWindow,
+  maxCursorFrom,
+  maxCursorStatement,
+  segmentsToRead,
+  segmentStatement,
+  type Segment,
+  type WindowSpec,
+  type WindowStatement,
+} from './window.js';
+import { streamedPages, type PositionedRows } from './window-pages.js';
 
 export {
   postgresOptionsFrom,
@@ -33,7 +38,8 @@ const FETCH_ROWS = 1000;
  * statement timeout. Errors name the definition key at fault.
  */
 export function createPostgresSource(options: PostgresSourceOptions): WarehouseSource {
-  const dialect = DIALECTS[options.flavour];
+  const sql = FLAVOURS[options.flavour];
+  const dialect = sql.dialect;
   const label = `${options.flavour} source`;
   let session: Session | undefined;
   let described: PostgresColumn[] | undefined;
@@ -73,7 +79,7 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
   async function readOnly<T>(doing: string, use: (c: pg.Client) => Promise<T>): Promise<T> {
     const c = client();
     try {
-      await c.query(dialect.begin);
+      await c.query(sql.begin);
     } catch (error) {
       throw queryError(doing, error);
     }
@@ -88,14 +94,9 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
     return result;
   }
 
-  async function run(c: pg.Client, statement: Statement, doing: string): Promise<pg.QueryArrayResult> {
+  async function run(c: pg.Client, statement: WindowStatement, doing: string): Promise<pg.QueryResult> {
     try {
-      return await c.query({
-        text: statement.text,
-        values: statement.values,
-        rowMode: 'array',
-        types: typeParsers,
-      });
+      return await c.query({ text: statement.text, values: statement.params, types: typeParsers });
     } catch (error) {
       throw queryError(doing, error);
     }
@@ -104,7 +105,7 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
   async function columns(): Promise<PostgresColumn[]> {
     if (described === undefined) {
       const result = await readOnly('describing its columns', (c) =>
-        run(c, { text: `select * from ${relation} limit 0`, values: [] }, 'describing its columns'),
+        run(c, { text: `select * from ${relation} limit 0`, params: [] }, 'describing its columns'),
       );
       described = result.fields.map((field) => ({ name: field.name, oid: field.dataTypeID }));
     }
@@ -133,7 +134,7 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
     const found = await readOnly('checking the schema', (c) =>
       run(
         c,
-        { text: 'select 1 from pg_namespace where nspname = $1', values: [options.schema as string] },
+        { text: 'select 1 from pg_namespace where nspname = $1', params: [options.schema as string] },
         'checking the schema',
       ),
     );
@@ -141,6 +142,14 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
       throw new Error(
         `${label}: source.schema "${options.schema}" does not exist in database "${options.database}"`,
       );
+  }
+
+  /** The window's columns: cursor, key and (for a shard) the shard column, each checked to exist. */
+  async function specFor(shard: string | undefined): Promise<WindowSpec> {
+    const cursor = options.cursor === undefined ? undefined : await column(options.cursor, 'source.cursor');
+    const key = await column(options.primaryKey, 'source.primary_key');
+    const shardColumn = shard === undefined ? undefined : await column(shard, 'shard column');
+    return windowSpec(sql, relation, key, cursor, shardColumn);
   }
 
   async function close(): Promise<void> {
@@ -153,7 +162,7 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
 
   return {
     async connect() {
-      session = await openSession(options, dialect);
+      session = await openSession(options, sql);
       try {
         // Fails early, naming the key, when the schema, the table, the query or a column is wrong.
         await checkSchema();
@@ -170,55 +179,47 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
     },
     async maxCursor() {
       if (options.cursor === undefined) return undefined;
-      const statement = maxCursorStatement(dialect, relation, await column(options.cursor, 'source.cursor'));
+      const spec = await specFor(undefined);
       const result = await readOnly('reading the maximum of the cursor', (c) =>
-        run(c, statement, 'reading the maximum of the cursor'),
+        run(c, maxCursorStatement(dialect, spec), 'reading the maximum of the cursor'),
       );
-      const value: unknown = result.rows[0]?.[0];
-      return value === null || value === undefined ? undefined : String(value);
+      return maxCursorFrom(dialect, spec, result.rows[0] as Record<string, unknown> | undefined);
     },
     async *pages(window: ReadWindow): AsyncGenerator<Page> {
-      const cursor = options.cursor === undefined ? undefined : await column(options.cursor, 'source.cursor');
-      const key = await column(options.primaryKey, 'source.primary_key');
-      const shardColumn =
-        window.shard === undefined ? undefined : await column(window.shard.column, 'shard column');
+      const spec = await specFor(window.shard?.column);
+      checkWindow(spec, window);
       const available = (await columns()).map((c) => c.name);
       const wanted = window.columns?.(available);
-      const statement = windowStatement({
-        dialect,
-        relation,
-        cursor,
-        key,
-        shardColumn,
-        columns: wanted,
-        window,
-      });
       const names = wanted ?? available;
-      const size = Math.max(1, Math.min(window.pageSize, FETCH_ROWS));
       // A window read before and left unfinished (its reader never resumed nor returned) holds the
       // connection: it is ended first.
       await reading?.end();
       const c = client();
       try {
-        await c.query(dialect.begin);
+        await c.query(sql.begin);
       } catch (error) {
         throw queryError('reading the window', error);
       }
       let finished = false;
-      const reader = c.query(
-        new Cursor<unknown[]>(statement.text, statement.values, { rowMode: 'array', types: typeParsers }),
-      );
+      let open: Cursor<unknown[]> | undefined;
       let ended: Promise<void> | undefined;
       const me = {
         end: () =>
           (ended ??= (async () => {
             if (reading === me) reading = undefined;
-            await reader.close().catch(() => undefined);
+            await open?.close().catch(() => undefined);
             await c.query(finished ? 'commit' : 'rollback').catch(() => undefined);
           })()),
       };
       reading = me;
-      try {
+
+      /** One segment's statement through a server-side cursor, a fetch at a time. */
+      async function* batches(statement: WindowStatement, segment: Segment): AsyncGenerator<PositionedRows> {
+        const size = Math.max(1, Math.min(window.pageSize, FETCH_ROWS));
+        const reader = c.query(
+          new Cursor<unknown[]>(statement.text, statement.params, { rowMode: 'array', types: typeParsers }),
+        );
+        open = reader;
         for (;;) {
           let fetched: unknown[][];
           try {
@@ -228,22 +229,30 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
           }
           if (fetched.length === 0) break;
           const rows: Row[] = new Array(fetched.length);
+          const positions: PagePosition[] = new Array(fetched.length);
           for (let i = 0; i < fetched.length; i++) {
             const values = fetched[i] as unknown[];
             const row: Row = {};
             for (let n = 0; n < names.length; n++) row[names[n] as string] = values[n];
             rows[i] = row;
+            const cursor = values[names.length];
+            const position: PagePosition = {
+              cursor: cursor === null || cursor === undefined ? '' : String(cursor),
+              key: String(values[names.length + 1]),
+            };
+            positions[i] = segment === 'null' ? { ...position, nullCursor: true } : position;
           }
-          const lastValues = fetched[fetched.length - 1] as unknown[];
-          const lastCursor = lastValues[names.length];
-          yield {
-            rows,
-            last: {
-              cursor: lastCursor === null || lastCursor === undefined ? '' : String(lastCursor),
-              key: String(lastValues[names.length + 1]),
-            },
-          };
+          yield { rows, positions };
           if (fetched.length < size) break;
+        }
+        await reader.close();
+        open = undefined;
+      }
+
+      try {
+        for (const segment of segmentsToRead(spec, window)) {
+          const statement = segmentStatement(dialect, spec, window, segment, { columns: wanted });
+          yield* streamedPages(batches(statement, segment));
         }
         finished = true;
       } finally {

@@ -1,17 +1,21 @@
 import type { Connection } from 'snowflake-sdk';
 import { closeConnection, execute, openConnection } from './snowflake-driver.js';
 import type { SnowflakeSourceOptions } from './snowflake-settings.js';
+import { snowflakeDialect as dialect, typeName, windowSpec, type SnowflakeColumn } from './snowflake-sql.js';
+import { rowFromDriver } from './snowflake-values.js';
+import type { ColumnInfo, Page, PagePosition, ReadWindow, WarehouseSource } from './source.js';
 import {
+  checkWindow,
   CURSOR_TEXT,
   KEY_TEXT,
-  MAX_TEXT,
+  maxCursorFrom,
   maxCursorStatement,
-  pageStatement,
-  typeName,
-  type SnowflakeColumn,
-} from './snowflake-sql.js';
-import { rowFromDriver } from './snowflake-values.js';
-import type { ColumnInfo, Page, ReadWindow, Row, WarehouseSource } from './source.js';
+  segmentStatement,
+  segmentsToRead,
+  type Segment,
+  type WindowSpec,
+} from './window.js';
+import { keysetPages, type PositionedRows } from './window-pages.js';
 
 export {
   snowflakeOptionsFrom,
@@ -67,6 +71,14 @@ export function createSnowflakeSource(options: SnowflakeSourceOptions): Warehous
     );
   }
 
+  /** The window's columns, as Snowflake describes them. */
+  async function specFor(window?: ReadWindow): Promise<WindowSpec> {
+    const cursor = options.cursor === undefined ? undefined : await column(options.cursor, 'cursor');
+    const key = await column(options.primaryKey, 'primary_key');
+    const shard = window?.shard === undefined ? undefined : await column(window.shard.column, 'shard column');
+    return windowSpec(relation, key, cursor, shard);
+  }
+
   async function close(): Promise<void> {
     const open = connection;
     connection = undefined;
@@ -91,34 +103,46 @@ export function createSnowflakeSource(options: SnowflakeSourceOptions): Warehous
     },
     async maxCursor() {
       if (options.cursor === undefined) return undefined;
-      const statement = maxCursorStatement(relation, await column(options.cursor, 'cursor'));
-      const result = await execute(session(), statement, 'reading the maximum of the cursor');
-      for await (const row of result.rows()) {
-        const value = row[MAX_TEXT];
-        return value === null || value === undefined ? undefined : String(value);
-      }
+      const spec = await specFor();
+      const statement = maxCursorStatement(dialect, spec);
+      const result = await execute(
+        session(),
+        { sqlText: statement.text, binds: statement.params },
+        'reading the maximum of the cursor',
+      );
+      for await (const row of result.rows()) return maxCursorFrom(dialect, spec, row);
       return undefined;
     },
     async *pages(window: ReadWindow): AsyncGenerator<Page> {
-      const cursor = options.cursor === undefined ? undefined : await column(options.cursor, 'cursor');
-      const key = await column(options.primaryKey, 'primary_key');
-      const shardColumn =
-        window.shard === undefined ? undefined : await column(window.shard.column, 'shard column');
-      let from = window.from;
-      for (;;) {
-        const statement = pageStatement({ relation, cursor, key, shardColumn, window, from });
-        const result = await execute(session(), statement, 'reading a page');
+      const spec = await specFor(window);
+      checkWindow(spec, window);
+      /** One query of keyset paging: at most `limit` rows of `segment` strictly after `from`. */
+      const fetch = async (segment: Segment, from: PagePosition | undefined, limit: number) => {
+        const statement = segmentStatement(dialect, spec, { ...window, from }, segment, { limit });
+        const result = await execute(
+          session(),
+          { sqlText: statement.text, binds: statement.params },
+          'reading a page',
+        );
         const types = new Map(result.columns.map((c) => [c.name, c]));
-        const rows: Row[] = [];
-        let last: Record<string, unknown> | undefined;
+        const batch: PositionedRows = { rows: [], positions: [] };
         for await (const raw of result.rows()) {
-          last = raw;
-          rows.push(rowFromDriver(raw, types, POSITION_COLUMNS));
+          batch.rows.push(rowFromDriver(raw, types, POSITION_COLUMNS));
+          const cursor = raw[CURSOR_TEXT];
+          const position = {
+            cursor: cursor === null || cursor === undefined ? '' : String(cursor),
+            key: String(raw[KEY_TEXT]),
+          };
+          batch.positions.push(segment === 'null' ? { ...position, nullCursor: true } : position);
         }
-        if (last === undefined) return;
-        from = { cursor: String(last[CURSOR_TEXT] ?? ''), key: String(last[KEY_TEXT]) };
-        yield { rows, last: from };
-        if (rows.length < window.pageSize) return;
+        return batch;
+      };
+      for (const segment of segmentsToRead(spec, window)) {
+        const start =
+          window.from !== undefined && (window.from.nullCursor === true) === (segment === 'null')
+            ? window.from
+            : undefined;
+        yield* keysetPages((from, limit) => fetch(segment, from, limit), window.pageSize, start);
       }
     },
     close,

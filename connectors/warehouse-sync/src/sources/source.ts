@@ -8,11 +8,19 @@ export type Row = Record<string, unknown>;
 export interface PagePosition {
   cursor: string;
   key: string;
+  /** The position is among the rows whose cursor is NULL (read after the window; `cursor` is ''). */
+  nullCursor?: boolean;
 }
 
-/** The rows a run reads: the half-open window (after, upTo] on the cursor, paged by (cursor, key). */
+/**
+ * The rows a run reads: cursor in [after − lookback, upTo] ordered by (cursor, key), then the rows
+ * with a NULL cursor ordered by key. See window.ts, where every SQL source builds it.
+ */
 export interface ReadWindow {
-  /** Exclusive lower bound of the cursor (the last run's bound, minus the lookback); none: from the start. */
+  /**
+   * Inclusive lower bound of the cursor (the last run's bound; the lookback is subtracted from it);
+   * none: from the start. Inclusive, so rows committed late with the bound's own value are read.
+   */
   after?: string;
   /** Seconds subtracted from `after`, for rows committed late. */
   lookbackSeconds?: number;
@@ -32,8 +40,16 @@ export interface ReadWindow {
 
 export interface Page {
   rows: Row[];
-  /** The position of the last row, to checkpoint and to continue from. */
+  /**
+   * The position to checkpoint and to continue from: every row up to it is in this page or an
+   * earlier one. Usually the last row's; an earlier row's when the next row shares the last row's
+   * (cursor, key) (duplicate keys); none when no row of the page ends such a run.
+   */
   last?: PagePosition;
+  /** Every row of the page has a NULL cursor. */
+  nullCursor?: boolean;
+  /** Rows of this page sharing (cursor, primary key) with the row read before them. */
+  duplicateKeys?: number;
 }
 
 export interface ColumnInfo {
@@ -48,7 +64,10 @@ export interface ColumnInfo {
 export interface WarehouseSource {
   connect(): Promise<void>;
   describe(): Promise<ColumnInfo[]>;
-  /** The largest cursor value now, as text; the run freezes it as its upper bound. */
+  /**
+   * The largest cursor value now, as text; the run freezes it as its upper bound. Refuses a cursor
+   * the window cannot use (see window.ts), so a run stops before anything is sent.
+   */
   maxCursor(): Promise<string | undefined>;
   pages(window: ReadWindow): AsyncGenerator<Page>;
   close(): Promise<void>;

@@ -43,6 +43,7 @@ const DIALECT = [
   // Any stable 64-bit hash serves the fake; BigQuery's own is FarmHash.
   'create macro farm_fingerprint(s) as cast(hash(s) >> 1 as bigint)',
   'create type float64 as double',
+  'create macro regexp_contains(s, pattern) as regexp_matches(s, pattern)',
 ];
 
 const queryRequestSchema = z.looseObject({
@@ -106,7 +107,8 @@ function restValue(type: string, value: unknown): string | null {
 function toDuckDb(query: string): string {
   return query
     .replace(/`([^`]*)`/g, (_m, name: string) => `"${name.replaceAll('"', '""')}"`)
-    .replace(/@(\w+)/g, '$$$1');
+    .replace(/@(\w+)/g, '$$$1')
+    .replace(/\bsafe_cast\(/gi, 'try_cast(');
 }
 
 function apiError(res: ServerResponse, code: number, status: string, reason: string, message: string): void {

@@ -30,6 +30,9 @@ const DIALECT = [
      replace(replace(replace(replace(replace(replace(replace(replace(format,
        'YYYY', '%Y'), 'MM', '%m'), 'DD', '%d'), 'HH24', '%H'), 'MI', '%M'), 'SS', '%S'),
        'FF9', '%n'), 'FF3', '%g'))`,
+  `create macro regexp_like(s, pattern) as regexp_full_match(s, pattern)`,
+  `create macro try_to_timestamp_tz(s) as try_cast(s as timestamptz)`,
+  `create macro to_timestamp_tz(s) as cast(s as timestamptz)`,
   `create macro dateadd(part, n, x) as case lower(part)
      when 'second' then x + to_seconds(n)
      else error('the fake Snowflake supports dateadd(''second'', n, x) only') end`,
