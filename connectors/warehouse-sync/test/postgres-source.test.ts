@@ -45,6 +45,9 @@ beforeAll(async () => {
     create table sales.orders (order_id text primary key, placed_at date);
     insert into sales.orders values ('o-1', '2025-11-21'), ('o-2', '2025-11-22');
     create table "Shouting" ("OrderId" integer primary key);
+    create table text_cursor (id integer primary key, changed text);
+    insert into text_cursor values (1, '2025-11-22T08:00:00Z'), (2, '2025-11-22 09:00:00'), (3, null),
+      (4, '2025-11-22T10:00:00+02:00');
   `);
   for (const row of SUITE_ROWS)
     await server.sql('insert into events values ($1, $2, $3)', [row.event_id, row.updated_at, row.user_id]);
@@ -158,6 +161,24 @@ describePostgres(`PostgreSQL ${'skip' in available ? `(${available.skip})` : ''}
       await expect(withSource(text, (s) => s.maxCursor())).rejects.toThrow(
         /cursor "user_id" is text and 10 of its values are not ISO-8601 timestamps \(e.g. "U1"\)/,
       );
+    });
+
+    it('reads an ISO-8601 text cursor as a timestamp, and rows with a NULL cursor after the window', async () => {
+      const source = createPostgresSource(
+        options({ table: 'text_cursor', cursor: 'changed', primaryKey: 'id' }),
+      );
+      await withSource(source, async (s) => {
+        const upTo = await s.maxCursor();
+        expect(upTo).toBe('2025-11-22 09:00:00+00');
+        const pages: Array<{ ids: number[]; nullCursor: boolean }> = [];
+        for await (const page of s.pages({ pageSize: 10, upTo, after: '2025-11-22 08:00:00+00' }))
+          pages.push({ ids: page.rows.map((row) => Number(row.id)), nullCursor: page.nullCursor === true });
+        // 10:00+02:00 is 08:00 UTC: the same instant as row 1, so it sorts beside it.
+        expect(pages).toEqual([
+          { ids: [1, 4, 2], nullCursor: false },
+          { ids: [3], nullCursor: true },
+        ]);
+      });
     });
 
     it('reads in a read-only transaction, with the statement timeout set', async () => {
