@@ -111,10 +111,19 @@ try {
   for (let i = 1; i <= runs; i++) {
     summary.ours.push(
       await measured(`A${i} idmerge import`, () =>
-        timeIdmerge(['import', file, '--json', '--dead-letter', join(dataDir, 'dead-letter.ndjson')], env, [
-          '--require',
-          REDIRECT,
-        ]),
+        timeIdmerge(
+          [
+            'import',
+            file,
+            '--mode',
+            'simplified',
+            '--json',
+            '--dead-letter',
+            join(dataDir, 'dead-letter.ndjson'),
+          ],
+          env,
+          ['--require', REDIRECT],
+        ),
       ),
     );
     summary.peer.push(

@@ -31,7 +31,7 @@ if (!existsSync(file)) {
 const sink = await startSandbox(['--mode', 'simplified', '--sink']);
 try {
   const run = await timeIdmerge(
-    ['import', file, '--json', '--dead-letter', join(dataDir, 'dead-letter.ndjson')],
+    ['import', file, '--mode', 'simplified', '--json', '--dead-letter', join(dataDir, 'dead-letter.ndjson')],
     {
       MIXPANEL_PROJECT_TOKEN: 'bench-token',
       MIXPANEL_API_HOST: sink.url,

@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * Compiles the `idmerge` program (cli/src and the workspace packages it imports) into plain ESM
- * JavaScript under cli/dist, so it runs on bare Node: no TypeScript loader thread, ~35 MB less
- * memory and ~0.25 s less start-up per run. Third-party packages are not bundled (zod aside, see
+ * JavaScript under cli/dist, so it runs on bare Node: no TypeScript loader thread, so less memory
+ * and a shorter start-up per run (docs/benchmarks.md). Third-party packages are not bundled (zod aside, see
  * BUNDLED_PACKAGES): each import is rewritten to the installed package's file, relative to cli/dist,
  * and Node loads it as usual.
  * Commands keep loading their heavy modules on demand (code splitting).
@@ -65,8 +65,9 @@ export function isBuildCurrent(outdir = DIST, root = REPO_ROOT) {
 
 /**
  * Packages compiled into the build rather than loaded from node_modules. zod: loaded as a package, its
- * entry also loads the error messages of ~45 languages; compiled in, only what the program uses (its
- * English messages) is kept: ~5 MB less memory in every process and worker thread that validates.
+ * entry also loads the error messages of every language it has; compiled in, only what the program
+ * uses (its English messages) is kept, and every process and worker thread that validates holds
+ * less memory (docs/benchmarks.md).
  */
 const BUNDLED_PACKAGES = new Set(['zod']);
 
@@ -164,7 +165,7 @@ export async function buildCli(outdir = DIST) {
     write: false,
     sourcemap: true,
     // No comments: one non-Latin-1 character in a comment (a dash) made V8 keep a whole module's text
-    // at two bytes a character; the program's modules are ~1 MB of text in every thread.
+    // at two bytes a character, and every thread holds the program's modules as text.
     minifyWhitespace: true,
     logLevel: 'warning',
     plugins: [thirdPartyStaysInstalled, zodEnglishOnly, moduleUrlsStayAtSource(outdir)],

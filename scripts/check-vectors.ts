@@ -1,7 +1,8 @@
 /**
- * Fails when the steering repository's conformance cases (../shared/vectors beside this checkout)
- * hold a case that the project's fixtures (shared/test/fixtures/vectors) lack or hold differently.
- * A user's clone has no ../shared: then the check says so and passes.
+ * The drift check of the project's conformance cases (shared/test/fixtures/vectors). An upstream
+ * copy of the cases may sit beside the checkout (../shared/vectors); when it does, the check fails
+ * if that copy holds a case the fixtures lack or hold differently. Without one (a user's clone) it
+ * says where it looked and passes. Extra fixtures of the project's own are always allowed.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,19 +10,19 @@ import { fileURLToPath } from 'node:url';
 import { vectorDrift } from './vector-drift.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const steering = join(root, '..', 'shared', 'vectors');
+const upstream = join(root, '..', 'shared', 'vectors');
 const fixtures = join(root, 'shared', 'test', 'fixtures', 'vectors');
 
-if (!existsSync(steering)) {
-  console.log(`check:vectors: skipped, no steering copy at ${steering}`);
+if (!existsSync(upstream)) {
+  console.log(`check:vectors: skipped, no upstream copy of the conformance cases at ${upstream}`);
 } else {
-  const { missing, different } = vectorDrift(steering, fixtures);
+  const { missing, different } = vectorDrift(upstream, fixtures);
   if (missing.length + different.length === 0) {
-    console.log('check:vectors: the fixtures hold every conformance case');
+    console.log('check:vectors: the fixtures hold every case of the upstream copy');
   } else {
     for (const name of missing) console.error(`check:vectors: missing from the fixtures: ${name}`);
-    for (const name of different) console.error(`check:vectors: differs from the steering copy: ${name}`);
-    console.error(`check:vectors: copy ${steering} into ${fixtures} and run the tests`);
+    for (const name of different) console.error(`check:vectors: differs from the upstream copy: ${name}`);
+    console.error(`check:vectors: copy ${upstream} into ${fixtures} and run the tests`);
     process.exitCode = 1;
   }
 }

@@ -15,9 +15,9 @@ function tree(files: Record<string, string>): string {
 
 describe('vectorDrift', () => {
   it('finds cases the fixtures lack and cases that differ, comparing JSON by value', () => {
-    const steering = tree({ 'a/one.json': '{"x": 1}', 'a/two.json': '{"x": 2}', 'b/three.json': '{"x": 3}' });
+    const upstream = tree({ 'a/one.json': '{"x": 1}', 'a/two.json': '{"x": 2}', 'b/three.json': '{"x": 3}' });
     const fixtures = tree({ 'a/one.json': '{\n  "x": 1\n}', 'b/three.json': '{"x": 4}', 'extra.json': '{}' });
-    expect(vectorDrift(steering, fixtures)).toEqual({ missing: ['a/two.json'], different: ['b/three.json'] });
+    expect(vectorDrift(upstream, fixtures)).toEqual({ missing: ['a/two.json'], different: ['b/three.json'] });
   });
 
   it('reports nothing when the copies agree', () => {

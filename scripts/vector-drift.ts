@@ -18,17 +18,17 @@ function parsedOrText(file: string): string {
 }
 
 /**
- * Files of the steering copy of the conformance cases that the project's fixtures lack or hold
- * with other content (JSON compared by value). Extra fixture files are allowed.
+ * Files of an upstream copy of the conformance cases that the project's fixtures lack or hold with
+ * other content (JSON compared by value). Extra fixture files are allowed.
  */
 export function vectorDrift(
-  steeringDir: string,
+  upstreamDir: string,
   fixturesDir: string,
 ): { missing: string[]; different: string[] } {
   const missing: string[] = [];
   const different: string[] = [];
-  for (const file of listFiles(steeringDir).sort()) {
-    const name = relative(steeringDir, file);
+  for (const file of listFiles(upstreamDir).sort()) {
+    const name = relative(upstreamDir, file);
     const copy = join(fixturesDir, name);
     if (!existsSync(copy)) missing.push(name);
     else if (parsedOrText(copy) !== parsedOrText(file)) different.push(name);

@@ -53,7 +53,17 @@ async function importThroughFaults(
   try {
     const deadLetter = join(dir, 'dead.ndjson');
     const result = await runCli(
-      ['import', file, '--json', '--dead-letter', deadLetter, ...FAST_RETRIES, ...importArgs],
+      [
+        'import',
+        file,
+        '--mode',
+        'simplified',
+        '--json',
+        '--dead-letter',
+        deadLetter,
+        ...FAST_RETRIES,
+        ...importArgs,
+      ],
       {
         env: { MIXPANEL_PROJECT_TOKEN: 'tok', MIXPANEL_API_HOST: sandbox.url },
       },
@@ -124,14 +134,20 @@ describe('idmerge import against a faulty sandbox (separate processes)', () => {
     );
     const sandbox = await startSandboxProcess(['--mode', 'simplified', '--project-token', 'tok']);
     try {
-      const ok = await runCli(['import', clean, '--dead-letter', join(dir, 'd1.ndjson')], {
-        env: { MIXPANEL_PROJECT_TOKEN: 'tok', MIXPANEL_API_HOST: sandbox.url },
-      });
+      const ok = await runCli(
+        ['import', clean, '--mode', 'simplified', '--dead-letter', join(dir, 'd1.ndjson')],
+        {
+          env: { MIXPANEL_PROJECT_TOKEN: 'tok', MIXPANEL_API_HOST: sandbox.url },
+        },
+      );
       expect(ok.code).toBe(0);
       expect(ok.stdout).toMatch(/delivered:\s+299/);
-      const refused = await runCli(['import', clean, '--json', '--dead-letter', join(dir, 'd2.ndjson')], {
-        env: { MIXPANEL_PROJECT_TOKEN: 'wrong-token-secret', MIXPANEL_API_HOST: sandbox.url },
-      });
+      const refused = await runCli(
+        ['import', clean, '--mode', 'simplified', '--json', '--dead-letter', join(dir, 'd2.ndjson')],
+        {
+          env: { MIXPANEL_PROJECT_TOKEN: 'wrong-token-secret', MIXPANEL_API_HOST: sandbox.url },
+        },
+      );
       expect(refused.code).toBe(1);
       const report = JSON.parse(refused.stdout);
       expect(report).toMatchObject({
@@ -150,7 +166,15 @@ describe('idmerge import against a faulty sandbox (separate processes)', () => {
   it('dry run validates and counts without sending', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'import-e2e-'));
     const { file } = writeEvents(dir, 200, 2);
-    const result = await runCli(['import', file, '--dry-run', '--dead-letter', join(dir, 'd.ndjson')]);
+    const result = await runCli([
+      'import',
+      file,
+      '--mode',
+      'simplified',
+      '--dry-run',
+      '--dead-letter',
+      join(dir, 'd.ndjson'),
+    ]);
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/dry run: 200 records, 198 valid, 2 invalid/);
   });
@@ -176,6 +200,8 @@ describe('idmerge import rate cap', () => {
         [
           'import',
           file,
+          '--mode',
+          'simplified',
           '--batch-size',
           '200',
           '--events-per-second',

@@ -28,6 +28,7 @@ import {
   StateStore,
   writeDemoDefinitions,
 } from '@idmerge/warehouse-sync';
+import { EXIT } from './exit-codes.js';
 import { renderPreview } from './render/preview.js';
 import { renderClusters, renderEventTable } from './render/resolution.js';
 
@@ -69,7 +70,7 @@ for (const flow of loadVectorCases()) {
 
 if (mismatches > 0) {
   console.error(`\n${mismatches} flow(s) resolved differently from the prediction`);
-  process.exitCode = 1;
+  process.exitCode = EXIT.failed;
 }
 
 /**
@@ -150,4 +151,4 @@ async function warehouseDemo(): Promise<boolean> {
   }
 }
 
-if (!(await warehouseDemo())) process.exitCode = 1;
+if (!(await warehouseDemo())) process.exitCode = EXIT.failed;

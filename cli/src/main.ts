@@ -2,10 +2,12 @@
 import { Command } from 'commander';
 import { stopYoungGenerationGrowth } from '@idmerge/shared/memory';
 import { registerCommands } from './commands/index.js';
+import { EXIT } from './exit-codes.js';
 import { ENTRY_KEY } from './worker-entry.js';
 
 // The launcher (cli/bin/idmerge.mjs) runs in the main thread only and records the entry it loaded:
-// then node:worker_threads (~1.5 MB of memory) is loaded only by commands that start a worker.
+// then node:worker_threads, which costs memory in every process that loads it, is loaded only by
+// commands that start a worker.
 const launched = (globalThis as Record<symbol, unknown>)[ENTRY_KEY] !== undefined;
 const { isMainThread, workerData } = launched
   ? { isMainThread: true, workerData: undefined }
@@ -23,7 +25,7 @@ if (isMainThread) {
 
   program.parseAsync(process.argv).catch((error: unknown) => {
     console.error(`idmerge: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.failed;
   });
 } else {
   // Started again by itself in a worker thread (e.g. a sync reading and mapping rows beside delivery).

@@ -7,20 +7,30 @@ function parseMode(value: string): IdMergeMode {
   return mode;
 }
 
-/** `--mode simplified|original`: the ID Merge API of the Mixpanel project. */
+/**
+ * `--mode simplified|original`: the ID Merge API of the Mixpanel project. Every command that maps
+ * or resolves identities requires it: a wrong guess merges the wrong people, so there is no default.
+ */
 export function modeOption(): Option {
-  return new Option('--mode <mode>', 'ID Merge API of the project: simplified | original')
+  return new Option('--mode <mode>', 'ID Merge API of the project: simplified | original (required)')
     .choices(ID_MERGE_MODES)
     .argParser(parseMode)
     .makeOptionMandatory();
 }
 
+/** Whole numbers as people write them: digits only (no sign, decimals, exponent or hex). */
+const DIGITS = /^\d+$/;
+
+/** A whole number ≥ `min` from the text of option `name`; a clear error otherwise. */
+export function parseWholeNumber(value: string, name: string, min: number): number {
+  const n = DIGITS.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}, got "${value}"`);
+  }
+  return n;
+}
+
 /** A commander parser for whole-number options: `wholeNumber('--port', 0)`. */
 export function wholeNumber(name: string, min: number): (value: string) => number {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
-    return n;
-  };
+  return (value: string): number => parseWholeNumber(value, name, min);
 }

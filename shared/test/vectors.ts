@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { clusterSchema } from './cluster-schema.js';
 
-/** The project's copy of the conformance cases (../shared/vectors of the steering repository). */
+/** The project's conformance cases, its own fixtures (their format: fixtures/vectors/README.md). */
 export const VECTORS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'vectors');
 
 const expectedEventSchema = z.union([

@@ -7,6 +7,7 @@ import {
   loadMixpanelConfig,
   redact,
 } from '@idmerge/shared/sender';
+import { deliveryExitCode } from '../exit-codes.js';
 import { modeOption, wholeNumber } from '../options.js';
 
 interface CollectOptions {
@@ -107,7 +108,7 @@ export function register(program: Command): void {
           const report = await sender.flush();
           await deadLetter.close();
           console.log(redact(formatReport(report), config.secrets));
-          process.exit(report.deadLettered > 0 ? 1 : 0);
+          process.exit(deliveryExitCode(report));
         })();
       };
       process.once('SIGINT', stop);

@@ -2,10 +2,10 @@ import { access } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   createDeadLetterFile,
+  createDryRunSender,
   createSender,
   flatRowToEvent,
   formatReport,
-  ID_MERGE_MODES,
   loadMixpanelConfig,
   redact,
   type BackoffPolicy,
@@ -14,16 +14,17 @@ import {
   type MappingResult,
 } from '@idmerge/shared';
 import { collectionOnHeapGrowth } from '@idmerge/shared/memory';
-import { wholeNumber } from '../options.js';
+import { deliveryExitCode, EXIT } from '../exit-codes.js';
+import { modeOption, parseWholeNumber, wholeNumber } from '../options.js';
 import { FORMATS, readRecordBatches, type RecordFormat } from '../input/records.js';
 import { progressLine } from '../render/progress.js';
 
 /**
  * Records wait in batches for delivery long enough to reach V8's old space, which V8 lets grow by a
  * hundred megabytes before it collects. A full collection whenever the old generation grew by this
- * much keeps the importer's peak memory near 75 MB, flat with the number of events (the program's
- * young generation is held small too: see cli/bin/idmerge.mjs). Measured to a local sink, 1M events:
- * 71–72 MB at ~130–135k events/s; a 3 MB margin 73–74 MB at ~155k; 8 MB ~82 MB.
+ * much keeps the importer's peak memory flat with the number of events (the program's young
+ * generation is held small too: see cli/bin/idmerge.mjs). The margin trades memory for speed; the
+ * measurements behind this value are in docs/benchmarks.md.
  */
 const IMPORT_HEAP_GROWTH_BYTES = 2 * 1024 * 1024;
 
@@ -44,13 +45,16 @@ interface ImportOptions {
 }
 
 function backoffPolicy(value: string): BackoffPolicy {
-  const parts = value.split(',').map(Number);
-  if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n) || n < 0)) {
+  const texts = value.split(',');
+  if (texts.length !== 4) {
     throw new InvalidArgumentError(
       'expected INITIAL,MAX,JITTER_MIN,JITTER_MAX in milliseconds, e.g. 2000,60000,1000,5000',
     );
   }
-  const [initialMs, maxMs, jitterMinMs, jitterMaxMs] = parts as [number, number, number, number];
+  const [initialMs, maxMs, jitterMinMs, jitterMaxMs] = texts.map((text, i) =>
+    parseWholeNumber(text, `--backoff ${['INITIAL', 'MAX', 'JITTER_MIN', 'JITTER_MAX'][i]}`, 0),
+  ) as [number, number, number, number];
+  if (jitterMinMs > jitterMaxMs) throw new InvalidArgumentError('--backoff: JITTER_MIN is above JITTER_MAX');
   return { initialMs, maxMs, jitterMinMs, jitterMaxMs };
 }
 
@@ -68,8 +72,7 @@ function describeErrors(result: Extract<MappingResult, { ok: false }>): { reason
 
 /**
  * `idmerge import`: streams events (Mixpanel-shaped or flat rows) from files to Mixpanel through
- * the shared sender. Exit 0 when everything was delivered, 2 when some records were dead-lettered,
- * 1 when the run could not finish.
+ * the shared sender (the dry-run sender with --dry-run). Exit codes: see ../exit-codes.ts.
  */
 export function register(program: Command): void {
   program
@@ -87,12 +90,7 @@ export function register(program: Command): void {
         FORMATS,
       ),
     )
-    .addOption(
-      new Option('--mode <mode>', 'ID Merge API of the project')
-        .choices(ID_MERGE_MODES)
-        .env('MIXPANEL_ID_MERGE')
-        .default('simplified'),
-    )
+    .addOption(modeOption().env('MIXPANEL_ID_MERGE'))
     .option(
       '--dead-letter <path>',
       'NDJSON file for records that were not delivered',
@@ -115,7 +113,7 @@ export function register(program: Command): void {
     .option(
       '--max-retries <n>',
       'retries of a request after 5xx, timeouts and connection errors',
-      (v) => Number(v),
+      wholeNumber('--max-retries', 0),
       5,
     )
     .option(
@@ -145,8 +143,7 @@ export function register(program: Command): void {
             eventsPerSecond: options.eventsPerSecond,
             bytesPerMinute: options.bytesPerMinute,
           })
-        : undefined;
-      const dryRun = { in: 0, valid: 0, invalid: 0 };
+        : createDryRunSender({ deadLetter });
       const bar = progressLine('importing {value} records | {delivered} delivered | {speed}/s', {
         delivered: 0,
         speed: 0,
@@ -154,7 +151,6 @@ export function register(program: Command): void {
       const started = Date.now();
       const collectGarbage = collectionOnHeapGrowth(IMPORT_HEAP_GROWTH_BYTES);
       let index = 0;
-      let report: DeliveryReport | undefined;
       let fatal: string | undefined;
       try {
         for (const file of files) {
@@ -169,35 +165,22 @@ export function register(program: Command): void {
               });
               if (!mapped.ok) {
                 const { reason, field } = describeErrors(mapped);
-                if (sender) await sender.reject(record, reason, field);
-                else {
-                  dryRun.in++;
-                  dryRun.invalid++;
-                  await deadLetter.write({
-                    record,
-                    stage: 'validation',
-                    reason,
-                    ...(field ? { field } : {}),
-                  });
-                }
-              } else if (sender) {
-                // A Mixpanel-shaped record is its own payload (normalised); only flat rows are kept as
-                // they came, for the dead-letter file. Queued batches then hold one JSON string a record.
-                const original = isMixpanelShaped(record) ? undefined : record;
-                for (const payload of mapped.payloads) {
-                  // An unchanged NDJSON record is sent as the very text it was read as: no re-serialising.
-                  const text = mapped.sameAsInput ? batch.texts?.[i] : undefined;
-                  const wait = sender.send(payload, original, text);
-                  if (wait !== undefined) await wait;
-                }
-              } else {
-                dryRun.in++;
-                dryRun.valid++;
+                await sender.reject(record, reason, field);
+                continue;
+              }
+              // A Mixpanel-shaped record is its own payload (normalised); only flat rows are kept as
+              // they came, for the dead-letter file. Queued batches then hold one JSON string a record.
+              const original = isMixpanelShaped(record) ? undefined : record;
+              for (const payload of mapped.payloads) {
+                // An unchanged NDJSON record is sent as the very text it was read as: no re-serialising.
+                const text = mapped.sameAsInput ? batch.texts?.[i] : undefined;
+                const wait = sender.send(payload, original, text);
+                if (wait !== undefined) await wait;
               }
             }
             if (bar) {
               bar.update(index, {
-                delivered: sender?.report.delivered ?? 0,
+                delivered: sender.report.delivered,
                 speed: Math.round((index * 1000) / (Date.now() - started + 1)),
               });
             }
@@ -206,35 +189,43 @@ export function register(program: Command): void {
       } catch (error) {
         fatal = redact(error instanceof Error ? error.message : String(error), secrets);
       }
-      if (sender) report = await sender.flush();
+      const report = await sender.flush();
       bar?.stop();
       await deadLetter.close();
-
-      const stopped = fatal ?? report?.stoppedBecause;
-      if (options.json) {
-        console.log(
-          JSON.stringify(
-            report
-              ? { ...report, deadLetterFile: options.deadLetter, ...(fatal ? { error: fatal } : {}) }
-              : {
-                  dryRun: true,
-                  records: dryRun.in,
-                  valid: dryRun.valid,
-                  invalid: dryRun.invalid,
-                  deadLetterFile: options.deadLetter,
-                },
-          ),
-        );
-      } else if (report) {
-        console.log(formatReport(report));
-        if (report.deadLettered > 0) console.log(`dead-letter file: ${options.deadLetter}`);
-      } else {
-        console.log(
-          `dry run: ${dryRun.in} records, ${dryRun.valid} valid, ${dryRun.invalid} invalid${dryRun.invalid ? ` (reasons in ${options.deadLetter})` : ''}; nothing was sent`,
-        );
-      }
-      if (fatal) console.error(`idmerge import: stopped: ${fatal}`);
-      const deadLettered = report ? report.deadLettered : dryRun.invalid;
-      process.exitCode = stopped !== undefined ? 1 : deadLettered > 0 ? 2 : 0;
+      printOutcome(options, report, { records: index, fatal });
+      process.exitCode = fatal !== undefined ? EXIT.failed : deliveryExitCode(report);
     });
+}
+
+/** The report of a run (or, with --dry-run, what it counted), as text or one JSON object. */
+function printOutcome(
+  options: ImportOptions,
+  report: DeliveryReport,
+  run: { records: number; fatal?: string },
+): void {
+  const { fatal } = run;
+  if (options.dryRun) {
+    const invalid = report.deadLettered;
+    const valid = run.records - invalid;
+    console.log(
+      options.json
+        ? JSON.stringify({
+            dryRun: true,
+            records: run.records,
+            valid,
+            invalid,
+            deadLetterFile: options.deadLetter,
+            ...(fatal ? { error: fatal } : {}),
+          })
+        : `dry run: ${run.records} records, ${valid} valid, ${invalid} invalid${invalid ? ` (reasons in ${options.deadLetter})` : ''}; nothing was sent`,
+    );
+  } else if (options.json) {
+    console.log(
+      JSON.stringify({ ...report, deadLetterFile: options.deadLetter, ...(fatal ? { error: fatal } : {}) }),
+    );
+  } else {
+    console.log(formatReport(report));
+    if (report.deadLettered > 0) console.log(`dead-letter file: ${options.deadLetter}`);
+  }
+  if (fatal) console.error(`idmerge import: stopped: ${fatal}`);
 }

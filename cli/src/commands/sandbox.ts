@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseFaultSpec, startSandbox, type IdMergeMode } from '@idmerge/shared';
+import { EXIT } from '../exit-codes.js';
 import { modeOption, wholeNumber } from '../options.js';
 
 function serviceAccount(value: string): { username: string; secret: string } {
@@ -130,7 +131,7 @@ export function register(program: Command): void {
         stopping = true;
         process.stderr.write(`idmerge sandbox: ${signal}, stopping\n`);
         sandbox.close().then(
-          () => process.exit(0),
+          () => process.exit(EXIT.ok),
           (error: unknown) => {
             process.stderr.write(`idmerge sandbox: could not stop cleanly: ${String(error)}\n`);
             process.exit(1);

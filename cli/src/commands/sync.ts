@@ -36,7 +36,7 @@ export function register(program: Command): void {
       const definition = await loadSyncDefinition(options.config);
       const { programFile } = await import('../worker-entry.js');
       const result = await runSyncJob(definition, options.config, { ...options, workerEntry: programFile() });
-      console.log(formatSyncJob(definition, result, options.dryRun));
+      console.log(formatSyncJob(definition, result, { dryRun: options.dryRun }));
       process.exitCode = result.exitCode;
     });
 }

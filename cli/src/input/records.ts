@@ -26,7 +26,8 @@ export interface RecordBatch {
 
 /**
  * NDJSON read in 64 KB chunks and parsed a chunk at a time (faster than readline). Small chunks keep
- * few parsed records alive at once, so little is promoted to old space: peak RSS stays ~240 MB.
+ * few parsed records alive at once, so little is promoted to old space and peak memory does not
+ * grow with the file.
  */
 async function* ndjson(path: string): AsyncGenerator<RecordBatch> {
   let rest = '';

@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { pino, type Logger } from 'pino';
 import { loadSyncDefinition, type SyncDefinition } from '@idmerge/warehouse-sync';
+import { EXIT } from '../exit-codes.js';
 import { programFile } from '../worker-entry.js';
 import { runSyncJob } from './sync-job.js';
 
@@ -129,7 +130,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<void> {
     if (stopping) {
       // A second signal means now: the run in progress resumes from its checkpoint next time.
       log.warn({ signal }, 'second signal: exiting now; an interrupted run resumes from its checkpoint');
-      process.exit(1);
+      process.exit(EXIT.failed);
     }
     stopping = true;
     log.info({ signal }, 'stopping: no new runs; waiting for runs in progress');
@@ -147,7 +148,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<void> {
             }, 50);
           }),
       ),
-    ).then(() => process.exit(0));
+    ).then(() => process.exit(EXIT.ok));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
   createDeadLetterFile,
-  createDeadLetterList,
+  createDryRunSender,
   createSender,
   formatReport,
   loadMixpanelConfig,
   type DeliveryReport,
-  type Sender,
 } from '@idmerge/shared';
 import {
   createSource,
@@ -18,6 +17,7 @@ import {
   type RunReport,
   type SyncDefinition,
 } from '@idmerge/warehouse-sync';
+import { deliveryExitCode, type ExitCode } from '../exit-codes.js';
 import { progressLine } from '../render/progress.js';
 
 export interface SyncJobOptions {
@@ -36,8 +36,8 @@ export interface SyncJobResult {
   run: RunReport;
   delivery: DeliveryReport;
   deadLetterPath: string;
-  /** 0 all delivered, 1 stopped (e.g. credentials refused), 2 some rows dead-lettered. */
-  exitCode: 0 | 1 | 2;
+  /** The command's exit code for this run (../exit-codes.ts). */
+  exitCode: ExitCode;
 }
 
 /** State lives beside the definition file (or where `state_dir` says), one folder per sync and shard. */
@@ -51,32 +51,6 @@ function stateDirFor(
     ? resolve(dirname(configFile), configured)
     : join(dirname(configFile), '.idmerge', 'state');
   return join(base, shardOf ? `${name}-shard-${shardOf.index}-of-${shardOf.count}` : name);
-}
-
-/** Counts what a dry run would send; delivers nothing. */
-function dryRunSender(): Sender {
-  const list = createDeadLetterList();
-  const sender = createSender(
-    { region: 'us', apiHost: 'http://127.0.0.1:9', auth: { kind: 'token', token: 'dry-run' }, secrets: [] },
-    { deadLetter: list },
-  );
-  let payloads = 0;
-  const count = () => {
-    payloads++;
-    sender.report.recordsIn++;
-    sender.report.delivered++;
-    return undefined;
-  };
-  return {
-    report: sender.report,
-    send: count,
-    sendImportJson: count,
-    reject: (original, reason, field) => sender.reject(original, reason, field),
-    drain: async () => {},
-    settled: async () => {},
-    flush: async () => ({ ...sender.report, eventsPerSecond: payloads }),
-    onUndelivered: (listener) => sender.onUndelivered(listener),
-  };
 }
 
 /**
@@ -99,7 +73,7 @@ export async function runSyncJob(
     const deadLetterPath = options.deadLetter ?? join(stateDir, 'dead-letter.ndjson');
     const config = options.dryRun ? undefined : loadMixpanelConfig(env);
     const deadLetter = createDeadLetterFile(deadLetterPath, config?.secrets ?? []);
-    const sender = config ? createSender(config, { deadLetter }) : dryRunSender();
+    const sender = config ? createSender(config, { deadLetter }) : createDryRunSender({ deadLetter });
     // Rows are read and mapped in a worker thread when the program can start one, so that work
     // and delivery run on two cores; otherwise here.
     const source = options.workerEntry
@@ -133,15 +107,18 @@ export async function runSyncJob(
       await source.close();
       await deadLetter.close();
     }
-    const exitCode = delivery.stoppedBecause ? 1 : delivery.deadLettered > 0 ? 2 : 0;
-    return { run, delivery, deadLetterPath, exitCode };
+    return { run, delivery, deadLetterPath, exitCode: deliveryExitCode(delivery) };
   } finally {
     unlock();
   }
 }
 
 /** The run report as people read it: window, rows, top invalid reasons, then the delivery report. */
-export function formatSyncJob(definition: SyncDefinition, result: SyncJobResult, dryRun = false): string {
+export function formatSyncJob(
+  definition: SyncDefinition,
+  result: SyncJobResult,
+  { dryRun = false }: { dryRun?: boolean } = {},
+): string {
   const { run, delivery } = result;
   const lines = [
     `sync ${definition.name}${dryRun ? ' (dry run: nothing sent)' : ''}`,

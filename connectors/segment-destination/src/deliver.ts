@@ -1,6 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import { mapSegmentCall, type SegmentMappingOptions } from '@idmerge/shared/mapping';
 import type { Endpoint, Payload } from '@idmerge/shared/payload';
+import {
+  classifyStatus,
+  readStatusReply,
+  readStrictFailure,
+  type StrictFailure,
+} from '@idmerge/shared/sender';
 import type { RequestClient } from './actions-core.js';
 import { apiHost, importAuth, type Settings } from './settings.js';
 
@@ -33,12 +39,12 @@ interface HttpOutcome {
   text: string;
 }
 
+/** POSTs a JSON body; `gzip` compresses it (only /import accepts that), `authorization` is sent when given. */
 async function post(
   request: RequestClient,
   url: string,
   body: string,
-  gzip: boolean,
-  authorization?: string,
+  { gzip, authorization }: { gzip: boolean; authorization?: string },
 ): Promise<HttpOutcome> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
   if (gzip) headers['Content-Encoding'] = 'gzip';
@@ -52,64 +58,40 @@ async function post(
   return { status: response.status, text: response.content };
 }
 
+/** A failed HTTP answer as the item result of every event in the request. */
 function classify(status: number, text: string): ItemResult & { ok: false } {
   const detail = text.length > 300 ? `${text.slice(0, 300)}…` : text;
-  if (status === 401 || status === 403)
-    return {
-      ok: false,
-      status,
-      kind: 'auth',
-      message: `Mixpanel refused the credentials (${status}): check the destination settings`,
-    };
-  if (status === 429 || status >= 500)
-    return {
-      ok: false,
-      status,
-      kind: 'retryable',
-      message: `Mixpanel answered ${status}; retry later. ${detail}`,
-    };
-  return {
-    ok: false,
-    status,
-    kind: 'rejected',
-    message: `Mixpanel rejected the request (${status}): ${detail}`,
-  };
-}
-
-interface FailedRecord {
-  index: number;
-  field?: string;
-  message?: string;
-}
-
-function failedRecords(text: string): FailedRecord[] | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const list = (parsed as { failed_records?: unknown }).failed_records;
-    if (!Array.isArray(list)) return undefined;
-    return list.flatMap((entry): FailedRecord[] =>
-      typeof entry === 'object' && entry !== null && typeof (entry as { index?: unknown }).index === 'number'
-        ? [entry as FailedRecord]
-        : [],
-    );
-  } catch {
-    return undefined;
+  switch (classifyStatus(status)) {
+    case 'stop':
+      return {
+        ok: false,
+        status,
+        kind: 'auth',
+        message: `Mixpanel refused the credentials (${status}): check the destination settings`,
+      };
+    case 'wait':
+    case 'retry':
+      return {
+        ok: false,
+        status,
+        kind: 'retryable',
+        message: `Mixpanel answered ${status}; retry later. ${detail}`,
+      };
+    default:
+      return {
+        ok: false,
+        status,
+        kind: 'rejected',
+        message: `Mixpanel rejected the request (${status}): ${detail}`,
+      };
   }
 }
 
-/** `/track`, `/engage`, `/groups` answer `1`, `0` or `{status, error}`; 200 with 0 is still a failure. */
-function acceptedByLegacyEndpoint(text: string): { ok: boolean; error?: string } {
-  const trimmed = text.trim();
-  if (trimmed === '1') return { ok: true };
-  if (trimmed === '0') return { ok: false, error: 'the record was rejected (answer 0)' };
-  try {
-    const parsed = JSON.parse(trimmed) as { status?: unknown; error?: unknown };
-    if (parsed.status === 1 || parsed.status === 'OK') return { ok: true };
-    return { ok: false, error: typeof parsed.error === 'string' ? parsed.error : trimmed };
-  } catch {
-    return { ok: false, error: trimmed };
-  }
+/** The `$insert_id` of an event sent to /import, to place failures Mixpanel names by it. */
+function insertIdOf(payload: Payload): string | undefined {
+  if (payload.endpoint !== 'import' && payload.endpoint !== 'track') return undefined;
+  const id = payload.body.properties.$insert_id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 async function sendImport(
@@ -134,24 +116,48 @@ async function sendImport(
   const query = [strict ? 'strict=1' : 'strict=0', auth.query].filter(Boolean).join('&');
   const url = `${apiHost(settings)}/import?${query}`;
   const body = JSON.stringify(group.map((owned) => owned.payload.body));
-  const outcome = await post(request, url, body, true, auth.authorization);
+  const outcome = await post(request, url, body, { gzip: true, authorization: auth.authorization });
   if (outcome.status === 200) return;
-  const failed = outcome.status === 400 ? failedRecords(outcome.text) : undefined;
-  if (failed) {
-    for (const record of failed) {
-      const owned = group[record.index];
-      if (!owned) continue;
-      fail(owned.item, {
-        ok: false,
-        status: 400,
-        kind: 'rejected',
-        message: `Mixpanel rejected event ${record.index} of the request at ${record.field ?? 'unknown field'}: ${record.message ?? 'no message'}`,
-      });
+  if (outcome.status === 400) {
+    const answer = readStrictFailure(outcome.text, group.length, (i) =>
+      insertIdOf((group[i] as Owned).payload),
+    );
+    if (answer.kind === 'partial') {
+      failNamed(group, answer, fail);
+      return;
     }
-    return;
   }
   const result = classify(outcome.status, outcome.text);
   for (const owned of group) fail(owned.item, result);
+}
+
+/**
+ * A strict partial failure on the events that own the records Mixpanel named; when it refused some
+ * without saying which, every event it did not name fails too, since none of them is known to be in.
+ */
+function failNamed(
+  group: readonly Owned[],
+  answer: StrictFailure & { kind: 'partial' },
+  fail: (item: number, r: ItemResult & { ok: false }) => void,
+): void {
+  for (const [index, record] of answer.failedAt) {
+    fail((group[index] as Owned).item, {
+      ok: false,
+      status: 400,
+      kind: 'rejected',
+      message: `Mixpanel rejected event ${index} of the request at ${record.field ?? 'unknown field'}: ${record.message}`,
+    });
+  }
+  if (answer.unattributed === 0) return;
+  group.forEach((owned, index) => {
+    if (answer.failedAt.has(index)) return;
+    fail(owned.item, {
+      ok: false,
+      status: 400,
+      kind: 'rejected',
+      message: `Mixpanel refused ${answer.unattributed} of the ${group.length} events of the request without saying which; this one may not have been ingested`,
+    });
+  });
 }
 
 async function sendProfiles(
@@ -164,18 +170,18 @@ async function sendProfiles(
   // Each profile update is its own request so a rejection names exactly one Segment event.
   for (const owned of group) {
     const url = `${apiHost(settings)}/${endpoint}?verbose=1`;
-    const outcome = await post(request, url, JSON.stringify([owned.payload.body]), false);
+    const outcome = await post(request, url, JSON.stringify([owned.payload.body]), { gzip: false });
     if (outcome.status !== 200) {
       fail(owned.item, classify(outcome.status, outcome.text));
       continue;
     }
-    const answer = acceptedByLegacyEndpoint(outcome.text);
+    const answer = readStatusReply(outcome.text);
     if (!answer.ok)
       fail(owned.item, {
         ok: false,
         status: 400,
         kind: 'rejected',
-        message: `Mixpanel /${endpoint} rejected the update: ${answer.error ?? ''}`,
+        message: `Mixpanel /${endpoint} rejected the update: ${answer.error}`,
       });
   }
 }

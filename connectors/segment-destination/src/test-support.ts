@@ -1,5 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import nock from 'nock';
+import { afterEach, beforeAll, expect } from 'vitest';
+import { createTestIntegration } from './actions-core.js';
+import { destination } from './destination.js';
 import type { Settings } from './settings.js';
 
 export const SIMPLIFIED: Settings = {
@@ -18,6 +21,24 @@ export const HOSTS = {
   eu: 'https://api-eu.mixpanel.com',
   in: 'https://api-in.mixpanel.com',
 };
+
+/** A moment every test call happened at. */
+export const T = '2026-11-20T10:00:00.000Z';
+export const ANON_UUID = '2f1d9f3e-6b7a-4c1e-9d2a-0b5c8e7f6a31';
+
+/** No real network in a test file; every interception set up is used, and none outlives its test. */
+export function useNock(): void {
+  beforeAll(() => {
+    nock.disableNetConnect();
+  });
+  afterEach(() => {
+    expect(nock.pendingMocks()).toEqual([]);
+    nock.cleanAll();
+  });
+}
+
+/** The destination as Segment's test harness runs it. */
+export const testDestination = () => createTestIntegration(destination);
 
 export interface Captured {
   path: string;

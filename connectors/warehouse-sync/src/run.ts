@@ -143,10 +143,9 @@ export async function runSync(
   };
   // Records wait in batches for delivery long enough to reach V8's old space, which it lets grow
   // lazily by a hundred megabytes or more; collecting on growth keeps this thread's heap small.
-  // Little is alive here, so a full collection is quick: a 16 MB margin measured ~15 MB less peak
-  // memory than 32 MB for ~5% of the speed; 8 MB (old generation only) measured no lower at 10M
-  // rows (the reading thread keeps the default margin: it gains no memory from a smaller one and
-  // loses speed).
+  // Little is alive here, so a full collection is quick. The margin trades a little speed for
+  // lower peak memory; a smaller one gains no memory, and the reading thread keeps the default
+  // margin, where a smaller one only costs speed (the measurements: docs/benchmarks.md).
   const collectGarbage = collectionOnHeapGrowth(DELIVERY_HEAP_GROWTH_BYTES);
   try {
     for await (const page of mappedPages(definition, source, read)) {

@@ -113,7 +113,7 @@ describe('profiles Mixpanel refused', () => {
           auth: { kind: 'token', token: 'profile-token' },
           secrets: [],
         },
-        // Requests of two records: batches no longer end with pages (checkpoints do not drain).
+        // Requests of two records: batches do not end with pages (checkpoints do not drain).
         { deadLetter, maxRetries: 0, batchSize: 2 },
       );
       try {

@@ -1,4 +1,4 @@
-import { identifyParties, isAnonUuidForm } from '../validation/index.js';
+import { identifyParties, isAnonUuidForm, usableId } from '../validation/index.js';
 import { BaseIdentityModel, NO_FAILURE, type IdentityStep } from './model.js';
 import type { FailureReason } from './types.js';
 
@@ -9,12 +9,13 @@ const USED_AS_ALIAS = 2;
 /** A cluster may hold at most this many IDs; a merge that would make it larger fails. */
 export const MAX_CLUSTER_IDS = 500;
 
+/** The ID a field names ('' for none), by the one usable-ID rule. */
 function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
+  return usableId(value) ?? '';
 }
 
 /**
- * Original ID Merge (../shared/spec/id-merge.md): clusters are formed only by `$identify`,
+ * Original ID Merge: clusters are formed only by `$identify`,
  * `$create_alias` and `$merge`; every event keeps the distinct_id it was sent with.
  */
 export class OriginalIdentityModel extends BaseIdentityModel {
@@ -27,11 +28,11 @@ export class OriginalIdentityModel extends BaseIdentityModel {
   }
 
   private storageId(name: string, props: Record<string, unknown>): string {
-    const sent = props.distinct_id;
-    if (typeof sent === 'string' && sent !== '') return sent;
+    const sent = usableId(props.distinct_id);
+    if (sent !== undefined) return sent;
     if (name === '$identify') return text(identifyParties(props).identified);
     if (name === '$merge' && Array.isArray(props.$distinct_ids)) return text(props.$distinct_ids[0]);
-    return typeof sent === 'string' ? sent : '';
+    return '';
   }
 
   protected applyIdentity(name: string, props: Record<string, unknown>): IdentityStep {

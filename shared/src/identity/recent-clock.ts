@@ -3,7 +3,7 @@ const REFRESH_EVERY = 1024;
 
 /**
  * The system clock for the "at most one hour in the future" rule, read about once per thousand
- * events: Date.now() costs ~40 ns, a good share of an event's budget.
+ * events: Date.now() is a real share of an event's budget (docs/benchmarks.md).
  *
  * A reading that is older than the true time can only make the rule stricter, so an event it
  * accepts is accepted by the true time too; an event it rejects is checked again with a fresh

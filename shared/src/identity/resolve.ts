@@ -13,7 +13,7 @@ export type ResolvedEvent =
   | { index: number; ignored: true }
   | { index: number; rejected: string };
 
-/** The document `idmerge resolve` prints (meanings and order of ../shared/vectors/README.md). */
+/** The document `idmerge resolve` prints (meanings and order of shared/test/fixtures/vectors/README.md). */
 export interface ResolveDocument {
   mode: IdMergeMode;
   events: ResolvedEvent[];

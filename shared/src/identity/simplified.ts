@@ -1,3 +1,4 @@
+import { usableId } from '../validation/index.js';
 import { DEVICE_PREFIX } from './device-prefix.js';
 import { BaseIdentityModel, NO_FAILURE, type IdentityStep } from './model.js';
 
@@ -6,12 +7,8 @@ export { DEVICE_PREFIX };
 /** The cluster holds a `$user_id` (flag kept on the cluster's root). */
 const HAS_USER = 1;
 
-function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
 /**
- * Simplified ID Merge (../shared/spec/id-merge.md): `$device_id`/`$user_id` on ordinary events;
+ * Simplified ID Merge: `$device_id`/`$user_id` on ordinary events;
  * the first event with both links the device to the user; first link wins; a cluster holds one
  * user ID. Identity events ($identify, $create_alias, $merge) create no links.
  */
@@ -19,17 +16,18 @@ export class SimplifiedIdentityModel extends BaseIdentityModel {
   readonly mode = 'simplified' as const;
 
   protected storageIndex(_name: string, props: Record<string, unknown>): number {
-    const user = nonEmptyString(props.$user_id);
+    const user = usableId(props.$user_id);
     if (user !== undefined) {
       this.storedName = user;
       return this.ids.intern(user);
     }
-    const device = nonEmptyString(props.$device_id);
+    const device = usableId(props.$device_id);
     if (device !== undefined) {
       this.storedName = DEVICE_PREFIX + device;
       return this.ids.internDevice(device);
     }
-    const sent = typeof props.distinct_id === 'string' ? props.distinct_id : '';
+    // A blank distinct_id names nobody, like an empty one: stored under '' (no user analysis).
+    const sent = usableId(props.distinct_id) ?? '';
     this.storedName = sent;
     return this.ids.intern(sent);
   }
@@ -41,8 +39,8 @@ export class SimplifiedIdentityModel extends BaseIdentityModel {
     storedIndex: number,
   ): IdentityStep {
     if (storedId === '') return NO_FAILURE;
-    const user = nonEmptyString(props.$user_id);
-    const device = nonEmptyString(props.$device_id);
+    const user = usableId(props.$user_id);
+    const device = usableId(props.$device_id);
     if (user === undefined) {
       // Stored under a device, or under a distinct_id: `$device:…` names a device, anything else a user.
       if (device === undefined && !storedId.startsWith(DEVICE_PREFIX))

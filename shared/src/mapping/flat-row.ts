@@ -1,9 +1,9 @@
 import type { IdMergeMode, JsonObject, JsonValue, MixpanelEvent } from '../payload/index.js';
 import { finalize } from './finalize.js';
 import { deriveInsertId } from './insert-id.js';
-import { failure, type MappingResult } from './issues.js';
+import { failure, guarded, type MappingResult } from './issues.js';
+import { checkDepth, needsConversion, toJsonValue } from './json-value.js';
 import { parseEventTime } from './time.js';
-import { toJsonValue } from './traits.js';
 import type { EventsMapping } from './warehouse/column-mapping.js';
 import { mapWarehouseRow } from './warehouse/map-row.js';
 
@@ -15,14 +15,6 @@ export interface FlatRowOptions {
   /** Position of the record in its file, for errors. */
   index?: number;
   nowMs?: number;
-}
-
-/** A bigint, Date, Buffer or other non-plain object: JSON cannot carry it as it is. */
-function needsConversion(value: unknown): boolean {
-  if (typeof value === 'bigint') return true;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto !== Object.prototype && proto !== null;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -41,13 +33,19 @@ const first = (row: Record<string, unknown>, names: string[]): string | undefine
 export function flatRowToEvent(record: unknown, options: FlatRowOptions): MappingResult {
   const label = options.index === undefined ? 'record' : `index ${options.index}`;
   if (!isObject(record)) return failure(label, '', 'not_an_object', 'a record must be a JSON object');
-  if (isObject(record.properties) && 'event' in record) return normaliseShaped(record, label, options);
+  if (isObject(record.properties) && 'event' in record)
+    return guarded(label, () => normaliseShaped(record, label, options));
+  return guarded(label, () => mapFlatRow(record, label, options));
+}
 
+function mapFlatRow(record: Record<string, unknown>, label: string, options: FlatRowOptions): MappingResult {
   let row = record;
   let insertColumn = first(record, ['$insert_id', 'insert_id']);
   if (insertColumn === undefined) {
-    // No insert ID: derive one from the whole row, so the same row always gets the same ID.
+    // No insert ID: derive one from the whole row, so the same row always gets the same ID. Hashing
+    // walks every value, so a value nested too deep is refused first, naming its column.
     const keys = Object.keys(record).sort();
+    for (const key of keys) if (typeof record[key] === 'object') checkDepth(record[key], key);
     row = { ...record, $insert_id: deriveInsertId(keys.flatMap((key) => [key, record[key]])) };
     insertColumn = '$insert_id';
   }
@@ -101,12 +99,13 @@ function normaliseShaped(
     );
     return result.ok ? { ...result, sameAsInput: true } : result;
   }
-  // Records parsed from JSON are JSON already: copy the top level only, converting what JSON cannot hold.
+  // Records parsed from JSON are JSON already: copy the top level, converting only values JSON cannot
+  // hold as they are (bigints, Dates, Buffers; from Parquet) or nested too deep to handle.
   const properties: JsonObject = {};
   for (const key in source) {
     const value = source[key];
     if (value === undefined) continue;
-    properties[key] = needsConversion(value) ? toJsonValue(value) : (value as JsonValue);
+    properties[key] = needsConversion(value) ? toJsonValue(value, key, 'properties') : (value as JsonValue);
   }
   if (typeof source.time !== 'number') {
     const time = parseEventTime(source.time, { timeZone: options.timeZone, nowMs: options.nowMs });

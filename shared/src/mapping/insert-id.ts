@@ -1,11 +1,46 @@
 import { createHash } from 'node:crypto';
 import { isValidInsertId } from '../validation/index.js';
+import { MappingFailure } from './issues.js';
+import { MAX_VALUE_DEPTH } from './json-value.js';
+
+function canonicalDate(date: Date): string {
+  return Number.isNaN(date.getTime()) ? '\u0000invalid-date' : date.toISOString();
+}
+
+/**
+ * The text of a value JSON.stringify cannot write (a bigint or an invalid Date inside it, or more
+ * nesting than MAX_VALUE_DEPTH): the same form as JSON.stringify for everything it can write,
+ * bigints as `12n`, Dates as their ISO time. Bounded, so it never exhausts the stack.
+ */
+function canonicalSlow(part: unknown, depth: number): string {
+  if (typeof part === 'bigint') return `${part}n`;
+  if (part instanceof Date) return JSON.stringify(canonicalDate(part));
+  if (typeof part !== 'object' || part === null || Buffer.isBuffer(part))
+    return JSON.stringify(part) ?? 'null';
+  if (depth >= MAX_VALUE_DEPTH) {
+    throw new MappingFailure(
+      '',
+      'too_deep',
+      `a value is nested more than ${MAX_VALUE_DEPTH} levels deep, too deep to identify the record; flatten it at the source`,
+    );
+  }
+  if (Array.isArray(part)) return `[${part.map((item) => canonicalSlow(item, depth + 1)).join(',')}]`;
+  const entries: string[] = [];
+  for (const [key, value] of Object.entries(part)) {
+    if (value !== undefined) entries.push(`${JSON.stringify(key)}:${canonicalSlow(value, depth + 1)}`);
+  }
+  return `{${entries.join(',')}}`;
+}
 
 function canonical(part: unknown): string {
-  if (part instanceof Date) return part.toISOString();
+  if (part instanceof Date) return canonicalDate(part);
   if (typeof part === 'bigint') return `${part}n`;
   if (part === undefined) return '\u0000u';
-  return JSON.stringify(part) ?? String(part);
+  try {
+    return JSON.stringify(part) ?? String(part);
+  } catch {
+    return canonicalSlow(part, 0);
+  }
 }
 
 /**

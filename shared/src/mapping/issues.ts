@@ -36,6 +36,34 @@ export function failure(record: string, field: string, code: string, message: st
   return { ok: false, errors: [{ record, field, code, message }] };
 }
 
+/** What an unexpected error says, without ever throwing itself. */
+function describeError(error: unknown): string {
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    return 'an error that cannot be described';
+  }
+}
+
+/**
+ * Maps one record: a MappingFailure becomes the record's issue, and so does any other error a
+ * value could provoke. The mapping layer never throws on a value, so a poison record is refused
+ * alone (the caller dead-letters it with the reason) and the records around it go on.
+ */
+export function guarded(record: string, map: () => MappingResult): MappingResult {
+  try {
+    return map();
+  } catch (error) {
+    if (error instanceof MappingFailure) return failure(record, error.field, error.code, error.message);
+    return failure(
+      record,
+      '',
+      'unmappable_value',
+      `a value of this record could not be mapped (${describeError(error)}); the record is kept with this reason, fix the value at the source`,
+    );
+  }
+}
+
 export function fromViolations(record: string, code: string, violations: Violation[]): MappingIssue[] {
   return violations.map((v) => ({ record, field: v.field, code, message: v.message }));
 }

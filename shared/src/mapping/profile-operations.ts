@@ -1,7 +1,8 @@
 import type { EngageUpdate, JsonObject, JsonValue, Payload } from '../payload/index.js';
 import { finalize } from './finalize.js';
-import { failure, type MappingResult } from './issues.js';
-import { profilePropertiesFromTraits, toJsonValue } from './traits.js';
+import { failure, guarded, type MappingResult } from './issues.js';
+import { toJsonValue } from './json-value.js';
+import { profilePropertiesFromTraits } from './traits.js';
 
 /** Profile operations for one user, as a Segment action or a warehouse row would give them. */
 export interface ProfileOperationsInput {
@@ -18,10 +19,10 @@ export interface ProfileOperationsInput {
 
 type Operation = '$set' | '$set_once' | '$add' | '$union' | '$append' | '$remove' | '$unset';
 
-function jsonObject(values: Record<string, unknown> | undefined): JsonObject {
+function jsonObject(values: Record<string, unknown> | undefined, field: string): JsonObject {
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(values ?? {}))
-    if (value !== undefined) out[key] = toJsonValue(value);
+    if (value !== undefined) out[key] = toJsonValue(value, key, field);
   return out;
 }
 
@@ -34,11 +35,19 @@ export function mapProfileOperations(
   input: ProfileOperationsInput,
   options: { token?: string; record?: string } = {},
 ): MappingResult {
-  const record = options.record ?? `user ${input.user_id}`;
+  const record = options.record ?? `user ${String(input.user_id)}`;
+  return guarded(record, () => operationsFor(input, record, options.token));
+}
+
+function operationsFor(
+  input: ProfileOperationsInput,
+  record: string,
+  token: string | undefined,
+): MappingResult {
   const operations: Array<[Operation, JsonValue]> = [];
-  const set = profilePropertiesFromTraits(input.set ?? {});
+  const set = profilePropertiesFromTraits(input.set ?? {}, 'set');
   if (Object.keys(set).length > 0) operations.push(['$set', set]);
-  const setOnce = profilePropertiesFromTraits(input.set_once ?? {});
+  const setOnce = profilePropertiesFromTraits(input.set_once ?? {}, 'set_once');
   if (Object.keys(setOnce).length > 0) operations.push(['$set_once', setOnce]);
   for (const [field, operation] of [
     ['add', '$add'],
@@ -46,7 +55,7 @@ export function mapProfileOperations(
     ['append', '$append'],
     ['remove', '$remove'],
   ] as const) {
-    const values = jsonObject(input[field]);
+    const values = jsonObject(input[field], field);
     if (Object.keys(values).length > 0) operations.push([operation, values]);
   }
   if (input.unset && input.unset.length > 0) operations.push(['$unset', input.unset]);
@@ -60,7 +69,7 @@ export function mapProfileOperations(
   }
   const payloads: Payload[] = operations.map(([operation, value]) => {
     const update = { $distinct_id: input.user_id, [operation]: value } as unknown as EngageUpdate;
-    if (options.token !== undefined) update.$token = options.token;
+    if (token !== undefined) update.$token = token;
     update.$ip = input.ip ?? 0;
     return { endpoint: 'engage', body: update };
   });

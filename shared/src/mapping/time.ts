@@ -1,4 +1,4 @@
-import { EARLIEST_EVENT_MS, MAX_FUTURE_MS } from '../validation/index.js';
+import { describeInstant, EARLIEST_EVENT_MS, MAX_FUTURE_MS } from '../validation/index.js';
 
 export type TimeResult = { ok: true; ms: number } | { ok: false; message: string };
 
@@ -11,6 +11,47 @@ export interface TimeOptions {
 const HAS_ZONE = /(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/;
 const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
 const NUMERIC = /^-?\d+(?:\.\d+)?$/;
+/** The calendar part of an ISO 8601 date-time, with or without a zone. */
+const ISO_FIELDS = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/;
+
+/** A value for a message, whatever it is (JSON.stringify throws on bigints and deep nesting). */
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  try {
+    const text = JSON.stringify(value);
+    if (text !== undefined) return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  } catch {
+    // fall through
+  }
+  return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : typeof value;
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * Why the calendar fields of an ISO date-time name no real instant (month 13, February 30, 25
+ * o'clock), or undefined. Date.UTC and Date.parse would roll such fields over into another date
+ * without a word; `24:00` (the end of a day) is ISO 8601 and allowed.
+ */
+function calendarProblem(text: string): string | undefined {
+  const fields = ISO_FIELDS.exec(text);
+  if (fields === null) return undefined;
+  const [, y, mo, d, h, mi, s] = fields;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12) return `month ${mo} does not exist`;
+  if (day < 1 || day > daysInMonth(year, month)) return `day ${d} does not exist in ${y}-${mo}`;
+  const hour = Number(h ?? 0);
+  const minute = Number(mi ?? 0);
+  const second = Number(s ?? 0);
+  if (hour > 24 || (hour === 24 && (minute > 0 || second > 0))) return `hour ${h} does not exist`;
+  if (minute > 59) return `minute ${mi} does not exist`;
+  if (second > 59) return `second ${s} does not exist`;
+  return undefined;
+}
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -83,7 +124,7 @@ function inRange(ms: number, received: () => string, nowMs: number): TimeResult 
   if (ms > nowMs + MAX_FUTURE_MS) {
     return {
       ok: false,
-      message: `${received()} is more than one hour in the future (${new Date(ms).toISOString()}); check the unit or the time zone`,
+      message: `${received()} is more than one hour in the future (${describeInstant(ms)}); check the unit or the time zone`,
     };
   }
   return { ok: true, ms: Math.round(ms) };
@@ -106,11 +147,13 @@ export function parseEventTime(value: unknown, options: TimeOptions = {}): TimeR
   if (typeof value !== 'string' || value.trim() === '') {
     return {
       ok: false,
-      message: `expected a time (ISO 8601 with a zone, epoch seconds or milliseconds), got ${value === undefined ? 'nothing' : JSON.stringify(value)}`,
+      message: `expected a time (ISO 8601 with a zone, epoch seconds or milliseconds), got ${describeValue(value)}`,
     };
   }
   const text = value.trim();
   if (NUMERIC.test(text)) return inRange(fromEpochNumber(Number(text)), () => `"${text}"`, nowMs);
+  const problem = calendarProblem(text);
+  if (problem !== undefined) return { ok: false, message: `"${text}" is not a real date-time: ${problem}` };
   if (HAS_ZONE.test(text)) {
     const ms = Date.parse(text.replace(' ', 'T'));
     if (Number.isNaN(ms)) return { ok: false, message: `"${text}" is not an ISO 8601 date-time` };

@@ -39,8 +39,8 @@ export const HEAP_GROWTH_BYTES = 32 * 1024 * 1024;
  * major collection, and pages it has committed stay resident after; collecting on growth keeps the
  * heap (and the native memory its garbage holds on to) within a fixed margin of what is alive, and
  * collects only as often as the garbage needs. The young generation is not counted: its use swings
- * by its whole size between minor collections (counting it, `idmerge import` with a 3 MB margin ran
- * a full collection every ~13 ms, a third of its time).
+ * by its whole size between minor collections, so counting it would start full collections far
+ * more often than the garbage needs (docs/benchmarks.md).
  */
 export function collectionOnHeapGrowth(growthBytes: number = HEAP_GROWTH_BYTES): () => void {
   let limit = oldGenerationUsed() + growthBytes;
@@ -55,8 +55,8 @@ export function collectionOnHeapGrowth(growthBytes: number = HEAP_GROWTH_BYTES):
  * Holds V8's young generation at the size it has now instead of letting it grow to 2 × 16 MB under
  * load, until `resumeYoungGenerationGrowth`. For programs that stream records through one thread:
  * nearly all they allocate dies young, and what lives on (records waiting for delivery) moves to
- * old space, which `collectionOnHeapGrowth` bounds. Measured on `idmerge import` (1M events): peak
- * RSS ~82 → ~75 MB at the same speed. Process-wide: it holds worker threads' young generations too.
+ * old space, which `collectionOnHeapGrowth` bounds: peak memory is lower at the same speed
+ * (docs/benchmarks.md). Process-wide: it holds worker threads' young generations too.
  */
 export function stopYoungGenerationGrowth(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
@@ -65,7 +65,8 @@ export function stopYoungGenerationGrowth(): void {
 /**
  * Lets V8's young generations grow on demand again (V8's default, doubling). For programs that start
  * a worker thread which allocates fast and keeps much alive for a while (the sync's reader, mapping
- * pages of rows): held at its starting 1 MB, that reader ran ~40% slower.
+ * pages of rows): held at its starting size, such a thread promotes far more to old space and runs
+ * slower (docs/benchmarks.md).
  */
 export function resumeYoungGenerationGrowth(): void {
   setFlagsFromString('--semi-space-growth-factor=2');

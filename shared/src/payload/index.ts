@@ -1,5 +1,5 @@
 /**
- * The shapes idmerge sends to Mixpanel's ingestion API (see ../shared/spec/ingestion-api.md).
+ * The shapes idmerge sends to Mixpanel's ingestion API.
  * Every part of the core speaks these types: mapping produces them, validation checks them,
  * the identity model resolves them, senders deliver them and the sandbox receives them.
  */

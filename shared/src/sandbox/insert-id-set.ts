@@ -1,8 +1,8 @@
 import { Hash64Set } from '../identity/index.js';
 
 /**
- * The sink's memory of insert IDs: a 64-bit hash of each ID in a Hash64Set (8 bytes a slot), about
- * 110 MB for 10 million IDs where a Set of strings takes about 740 MB. Two different IDs share a hash
+ * The sink's memory of insert IDs: a 64-bit hash of each ID in a Hash64Set (8 bytes a slot), a
+ * fraction of what a Set of the strings holds (docs/benchmarks.md). Two different IDs share a hash
  * with a chance of about 3 in a million among 10 million IDs; the sink would then count one false
  * duplicate.
  */

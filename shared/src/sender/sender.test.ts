@@ -222,34 +222,43 @@ describe('requests', () => {
 describe('replies', () => {
   it.each([
     [
-      '$insert_id',
-      { index: 1, $insert_id: 'id-1', field: 'properties.time', message: "'properties.time' is invalid" },
+      'index and $insert_id',
+      (i: number) => ({ index: i, $insert_id: `id-${i}`, field: 'properties.time', message: 'bad time' }),
     ],
-    ['insert_id', { insert_id: 'id-1', field: 'properties.time', message: "'properties.time' is invalid" }],
-    ['plain string', 'id-1'],
+    [
+      '$insert_id only',
+      (i: number) => ({ $insert_id: `id-${i}`, field: 'properties.time', message: 'bad time' }),
+    ],
+    [
+      'insert_id only',
+      (i: number) => ({ insert_id: `id-${i}`, field: 'properties.time', message: 'bad time' }),
+    ],
+    ['a plain string', (i: number) => `id-${i}`],
   ])(
-    '400 partial success (%s): the rest count as delivered, the failed record is dead-lettered, nothing is resent',
+    '400 partial success (%s): exactly the named record is dead-lettered, the rest count as delivered, nothing is resent',
     async (_label, item) => {
-      nock('https://api.mixpanel.com')
-        .post('/import')
-        .query(true)
-        .reply(400, {
-          code: 400,
-          error: 'some data points in the request failed validation',
-          status: 'Bad Request',
-          num_records_imported: 2,
-          failed_records: [item],
-        });
-      const { sender, deadLetter } = setup();
-      const undelivered: unknown[] = [];
-      sender.onUndelivered((original) => undelivered.push(original));
-      for (let i = 0; i < 3; i++) await sender.send(event(i));
-      const report = await sender.flush();
-      expect(report).toMatchObject({ recordsIn: 3, delivered: 2, deadLettered: 1, requests: 1 });
-      expect(deadLetter.entries).toEqual([
-        expect.objectContaining({ stage: 'mixpanel', record: event(1).body }),
-      ]);
-      expect(undelivered).toEqual([event(1).body]);
+      for (let failed = 0; failed < 3; failed++) {
+        nock('https://api.mixpanel.com')
+          .post('/import')
+          .query(true)
+          .reply(400, {
+            code: 400,
+            error: 'some data points in the request failed validation',
+            status: 'Bad Request',
+            num_records_imported: 2,
+            failed_records: [item(failed)],
+          });
+        const { sender, deadLetter } = setup();
+        const undelivered: unknown[] = [];
+        sender.onUndelivered((original) => undelivered.push(original));
+        for (let i = 0; i < 3; i++) await sender.send(event(i));
+        const report = await sender.flush();
+        expect(report).toMatchObject({ recordsIn: 3, delivered: 2, deadLettered: 1, requests: 1 });
+        expect(deadLetter.entries).toEqual([
+          expect.objectContaining({ stage: 'mixpanel', record: event(failed).body }),
+        ]);
+        expect(undelivered).toEqual([event(failed).body]);
+      }
     },
   );
 

@@ -1,7 +1,7 @@
 import type { IdMergeMode, MixpanelEvent } from '../payload/index.js';
 import { identifyParties } from './identify.js';
-import { isInvalidId, isValidInsertId } from './ids.js';
-import { EARLIEST_EVENT_MS, LIMITS, MAX_FUTURE_MS } from './limits.js';
+import { idVerdict, isBlank, isValidInsertId, type IdVerdict } from './ids.js';
+import { describeInstant, EARLIEST_EVENT_MS, LIMITS, MAX_FUTURE_MS } from './limits.js';
 import { checkValueTree, type Violation } from './values.js';
 
 export type { Violation } from './values.js';
@@ -33,28 +33,38 @@ export function isMixpanelEvent(value: unknown): value is MixpanelEvent {
   return isObject(value) && typeof value.event === 'string' && isObject(value.properties);
 }
 
-function checkId(field: string, value: unknown, violations: Violation[], allowEmpty: boolean): void {
-  if (typeof value !== 'string') {
-    violations.push({ field, message: `must be a string, got ${value === null ? 'null' : typeof value}` });
-  } else if (value === '' && !allowEmpty) {
-    violations.push({ field, message: 'must not be empty' });
-  } else if (value !== '' && isInvalidId(value)) {
-    violations.push({
-      field,
-      message: `"${value}" is on Mixpanel's list of invalid IDs (it would merge unrelated people); send a real ID or leave the field out`,
-    });
+function checkId(
+  field: string,
+  value: unknown,
+  violations: Violation[],
+  allowEmpty: boolean,
+  verdict: IdVerdict = idVerdict(value),
+): void {
+  switch (verdict) {
+    case 'usable':
+      return;
+    case 'not_a_string':
+      violations.push({ field, message: `must be a string, got ${typeof value}` });
+      return;
+    case 'invalid':
+      violations.push({
+        field,
+        message: `"${value as string}" is on Mixpanel's list of invalid IDs (it would merge unrelated people); send a real ID or leave the field out`,
+      });
+      return;
+    case 'none':
+      if (typeof value !== 'string') {
+        violations.push({
+          field,
+          message: `must be a string, got ${value === null ? 'null' : typeof value}`,
+        });
+      } else if (!allowEmpty) {
+        violations.push({
+          field,
+          message: value === '' ? 'must not be empty' : 'must not be blank (it holds only whitespace)',
+        });
+      }
   }
-}
-
-/** `text.trim() === ''`, without the call when the first character is visible ASCII. */
-function isBlank(text: string): boolean {
-  const first = text.charCodeAt(0);
-  if (first > 0x20 && first < 0x7f) return false;
-  return text.trim() === '';
-}
-
-function present(value: unknown): boolean {
-  return value !== undefined && value !== null && value !== '';
 }
 
 function checkTime(props: Record<string, unknown>, nowMs: number, violations: Violation[]): void {
@@ -65,7 +75,7 @@ function checkTime(props: Record<string, unknown>, nowMs: number, violations: Vi
       message:
         time === undefined
           ? 'is required: seconds or milliseconds since the Unix epoch'
-          : `must be a number of seconds or milliseconds since the Unix epoch, got ${JSON.stringify(time)}`,
+          : `must be a number of seconds or milliseconds since the Unix epoch, got ${typeof time === 'number' ? String(time) : typeof time === 'string' ? JSON.stringify(time) : typeof time}`,
     });
     return;
   }
@@ -78,7 +88,7 @@ function checkTime(props: Record<string, unknown>, nowMs: number, violations: Vi
   } else if (ms > nowMs + MAX_FUTURE_MS) {
     violations.push({
       field: 'properties.time',
-      message: `${new Date(ms).toISOString()} is more than one hour in the future; check the clock or the time zone`,
+      message: `${describeInstant(ms)} is more than one hour in the future; check the clock or the time zone`,
     });
   }
 }
@@ -97,10 +107,13 @@ function checkIdentity(
     if (name.charCodeAt(0) === 0x24 && IDENTITY_EVENTS.has(name)) {
       violations.push({ field: 'event', message: SIMPLIFIED_IDENTITY_EVENT_MESSAGE });
     }
-    const hasDevice = present(props.$device_id);
-    const hasUser = present(props.$user_id);
-    if (hasDevice) checkId('properties.$device_id', props.$device_id, violations, false);
-    if (hasUser) checkId('properties.$user_id', props.$user_id, violations, false);
+    // A blank $device_id or $user_id names nobody (idVerdict): it is absent, not an error.
+    const device = idVerdict(props.$device_id);
+    const user = idVerdict(props.$user_id);
+    const hasDevice = device !== 'none';
+    const hasUser = user !== 'none';
+    if (hasDevice) checkId('properties.$device_id', props.$device_id, violations, false, device);
+    if (hasUser) checkId('properties.$user_id', props.$user_id, violations, false, user);
     if (!hasDistinct && !hasDevice && !hasUser) {
       violations.push({
         field: 'properties.distinct_id',
@@ -114,9 +127,9 @@ function checkIdentity(
     case '$identify': {
       const parties = identifyParties(props);
       if (parties.identifiedField === 'properties.distinct_id') {
-        // Checked above, except that as the identified side it must not be empty.
-        if (props.distinct_id === '')
-          violations.push({ field: 'properties.distinct_id', message: 'must not be empty' });
+        // Checked above, except that as the identified side it must name someone (not empty or blank).
+        if (idVerdict(props.distinct_id) === 'none')
+          checkId('properties.distinct_id', props.distinct_id, violations, false, 'none');
       } else {
         checkId(parties.identifiedField, parties.identified, violations, false);
       }

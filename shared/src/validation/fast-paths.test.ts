@@ -148,11 +148,21 @@ describe('eventViolations', () => {
     );
     expect(first?.map((v) => v.field)).toEqual(['properties.time']);
     expect(second?.map((v) => v.field)).toEqual(['properties.$device_id']);
-    // The blank name is reported, then JSON.stringify of the BigInt time throws: the next event
-    // must not inherit the first violation.
-    expect(() =>
-      eventViolations({ event: '', properties: { ...base, time: 10n } }, 'simplified', NOW),
-    ).toThrow(TypeError);
+    // A BigInt time is reported like any other value that is not a number, never thrown.
+    expect(
+      eventViolations({ event: '', properties: { ...base, time: 10n } }, 'simplified', NOW)?.map(
+        (v) => v.field,
+      ),
+    ).toEqual(['event', 'properties.time']);
+    // The blank name is reported, then a property getter throws: the next event must not inherit
+    // the first violation.
+    const throwing = {
+      ...base,
+      get time(): number {
+        throw new TypeError('unreadable');
+      },
+    };
+    expect(() => eventViolations({ event: '', properties: throwing }, 'simplified', NOW)).toThrow(TypeError);
     expect(eventViolations({ event: 'A', properties: base }, 'simplified', NOW)).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The two forms of Original ID Merge's `$identify` (../shared/spec/id-merge.md):
+ * The two forms of Original ID Merge's `$identify`:
  * `{$identified_id, $anon_id}` as the API reference documents it, and
  * `{distinct_id, $anon_distinct_id}` as Mixpanel's SDKs send it. Where both are present, the
  * documented properties win. Every reader of `$identify` (validation, the identity model, renderers)

@@ -1,5 +1,5 @@
 /**
- * Identifier rules of Mixpanel's ingestion API (../shared/spec/ingestion-api.md, "Event validation").
+ * Identifier rules of Mixpanel's ingestion API (strict-mode event validation).
  */
 
 /** Values Mixpanel refuses as distinct_id, $device_id, $user_id or $insert_id (trimmed, any case). */
@@ -88,7 +88,7 @@ const DEVICE_PREFIX = '$device:';
 
 /**
  * The UUID form `$identify` accepts for its anonymous ID: a UUID v4, with or without the
- * `$device:` prefix (../shared/spec/id-merge.md, Original ID Merge).
+ * `$device:` prefix (Original ID Merge).
  */
 export function isAnonUuidForm(id: string): boolean {
   return isUuidV4(id.startsWith(DEVICE_PREFIX) ? id.slice(DEVICE_PREFIX.length) : id);
@@ -108,4 +108,35 @@ function isInsertIdShaped(id: string): boolean {
     if (!letter && !(c >= 0x30 && c <= 0x39) && c !== 0x2d) return false;
   }
   return true;
+}
+
+/**
+ * What a value in an identity field (`distinct_id`, `$device_id`, `$user_id`, `$identified_id`,
+ * `$anon_id`, `alias`, `$distinct_ids[i]`) amounts to, by one rule shared by the mapping layer,
+ * validation and the identity model:
+ * - `none`: absent, null, empty, or only whitespace. Mixpanel trims IDs before it compares them
+ *   with its list of invalid IDs, so a blank ID names nobody, exactly like an empty one;
+ * - `not_a_string`: any other value that is not a string;
+ * - `invalid`: on Mixpanel's list of invalid IDs (it would merge unrelated people);
+ * - `usable`: any other string, kept exactly as sent (IDs are never trimmed).
+ */
+export type IdVerdict = 'none' | 'not_a_string' | 'invalid' | 'usable';
+
+/** `text.trim() === ''`, without the call when the first character is visible ASCII. */
+export function isBlank(text: string): boolean {
+  if (text.length === 0) return true;
+  const first = text.charCodeAt(0);
+  if (first > 0x20 && first < 0x7f) return false;
+  return text.trim() === '';
+}
+
+export function idVerdict(value: unknown): IdVerdict {
+  if (typeof value !== 'string') return value === undefined || value === null ? 'none' : 'not_a_string';
+  if (isBlank(value)) return 'none';
+  return isInvalidId(value) ? 'invalid' : 'usable';
+}
+
+/** The ID `value` names when it is usable (see `idVerdict`), else undefined. */
+export function usableId(value: unknown): string | undefined {
+  return idVerdict(value) === 'usable' ? (value as string) : undefined;
 }

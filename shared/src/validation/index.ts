@@ -1,6 +1,16 @@
-export { INVALID_IDS, isAnonUuidForm, isInvalidId, isUuidV4, isValidInsertId } from './ids.js';
+export {
+  INVALID_IDS,
+  idVerdict,
+  isAnonUuidForm,
+  isBlank,
+  isInvalidId,
+  isUuidV4,
+  isValidInsertId,
+  usableId,
+  type IdVerdict,
+} from './ids.js';
+export { LIMITS, EARLIEST_EVENT_MS, MAX_FUTURE_MS, MAX_VALUE_DEPTH, describeInstant } from './limits.js';
 export { identifyParties, type IdentifyParties } from './identify.js';
-export { LIMITS, EARLIEST_EVENT_MS, MAX_FUTURE_MS } from './limits.js';
 export {
   validateEvent,
   eventViolations,

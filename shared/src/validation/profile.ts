@@ -1,7 +1,7 @@
-import { isInvalidId } from './ids.js';
-import { LIMITS } from './limits.js';
+import { idVerdict } from './ids.js';
+import { LIMITS, MAX_VALUE_DEPTH } from './limits.js';
 import type { EventValidation } from './event.js';
-import type { Violation } from './values.js';
+import { hasLoneSurrogate, type Violation } from './values.js';
 
 const ENGAGE_OPERATIONS = [
   '$set',
@@ -21,10 +21,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function checkKeyField(update: Record<string, unknown>, field: string, violations: Violation[]): void {
   const value = update[field];
-  if (typeof value !== 'string' || value === '') {
+  const verdict = idVerdict(value);
+  if (verdict === 'none' || verdict === 'not_a_string') {
     violations.push({ field, message: 'is required: a non-empty string' });
-  } else if (isInvalidId(value)) {
-    violations.push({ field, message: `"${value}" is on Mixpanel's list of invalid IDs` });
+  } else if (verdict === 'invalid') {
+    violations.push({ field, message: `"${value as string}" is on Mixpanel's list of invalid IDs` });
   }
 }
 
@@ -65,7 +66,52 @@ function checkOperations(
   }
 }
 
+/**
+ * Every string of an update (keys and values) must be valid UTF-8, as in events; nesting is bounded
+ * by MAX_VALUE_DEPTH so that neither this walk nor the JSON of the update can exhaust the stack.
+ * Returns false when the update cannot be written as JSON at all.
+ */
+function checkStrings(value: unknown, field: string, depth: number, violations: Violation[]): boolean {
+  if (typeof value === 'string') {
+    if (hasLoneSurrogate(value)) {
+      violations.push({
+        field,
+        message: 'is not valid UTF-8 (it holds a lone surrogate); fix the encoding at the source',
+      });
+    }
+    return true;
+  }
+  if (typeof value === 'bigint') {
+    violations.push({ field, message: 'is a bigint, which JSON cannot hold: send a number or a string' });
+    return false;
+  }
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth > MAX_VALUE_DEPTH) {
+    violations.push({ field, message: `is nested more than ${MAX_VALUE_DEPTH} levels deep: flatten it` });
+    return false;
+  }
+  let writable = true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++)
+      writable = checkStrings(value[i], `${field}[${i}]`, depth + 1, violations) && writable;
+    return writable;
+  }
+  for (const key of Object.keys(value)) {
+    const inner = field === '' ? key : `${field}.${key}`;
+    if (hasLoneSurrogate(key)) {
+      violations.push({
+        field: inner,
+        message: 'the name is not valid UTF-8 (it holds a lone surrogate); fix the encoding at the source',
+      });
+    }
+    writable =
+      checkStrings((value as Record<string, unknown>)[key], inner, depth + 1, violations) && writable;
+  }
+  return writable;
+}
+
 function finish(update: Record<string, unknown>, violations: Violation[]): EventValidation {
+  if (!checkStrings(update, '', 0, violations)) return { ok: false, violations };
   const bytes = Buffer.byteLength(JSON.stringify(update), 'utf8');
   if (bytes > LIMITS.maxEventBytes) {
     violations.push({

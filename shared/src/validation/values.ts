@@ -47,8 +47,14 @@ function jsonBytesUpperBound(text: string): number {
   return text.length * 6 + 2;
 }
 
+/** Exact UTF-8 bytes of `value` as JSON; 0 when it cannot be JSON (a bigint, nesting beyond
+ * MAX_VALUE_DEPTH), which walkValue has already reported or which no mapper sends. */
 function exactJsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  } catch {
+    return 0;
+  }
 }
 
 interface Walk {

@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../payload/index.js';
-import { toJsonValue } from '../traits.js';
+import { toJsonValue } from '../json-value.js';
 
 function at(source: unknown, path: readonly string[]): unknown {
   let value = source;
@@ -46,7 +46,8 @@ export function contextProperties(context: Record<string, unknown> | undefined):
   if (context === undefined) return properties;
   for (const [name, path] of CONTEXT_PROPERTIES) {
     const value = at(context, path);
-    if (value !== undefined && value !== null && value !== '') properties[name] = toJsonValue(value);
+    if (value !== undefined && value !== null && value !== '')
+      properties[name] = toJsonValue(value, path.join('.'), 'context');
   }
   return properties;
 }

@@ -1,10 +1,18 @@
 import type { EngageUpdate, JsonObject, MixpanelEvent, Payload } from '../../payload/index.js';
-import { isAnonUuidForm } from '../../validation/index.js';
+import { isBlank } from '../../validation/index.js';
 import { finalize } from '../finalize.js';
+import {
+  anonymousDistinctId,
+  originalAliasEvent,
+  originalLinkEvent,
+  readId,
+  setEventIdentity,
+} from '../identity-properties.js';
 import { deriveInsertId, insertIdFrom } from '../insert-id.js';
-import { failure, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
+import { guarded, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
 import { parseEventTime } from '../time.js';
-import { profilePropertiesFromTraits, toJsonValue } from '../traits.js';
+import { toJsonValue } from '../json-value.js';
+import { profilePropertiesFromTraits } from '../traits.js';
 import { contextProperties, readPath } from './context.js';
 import {
   segmentCallSchema,
@@ -37,18 +45,20 @@ interface CallFacts {
   warnings: MappingIssue[];
 }
 
-function nonEmpty(value: unknown): string | undefined {
-  if (typeof value === 'number') return String(value);
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+/** A name (event, page, category) that is not blank; numbers some libraries send as text. */
+function nonBlankText(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
+  return typeof value === 'string' && !isBlank(value) ? value : undefined;
 }
 
 function readFacts(call: SegmentCall, record: string, options: ResolvedSegmentOptions): CallFacts {
-  const userId = nonEmpty(call.userId);
-  const deviceId = nonEmpty(options.deviceIdPath ? readPath(call, options.deviceIdPath) : call.anonymousId);
+  const userId = readId(call.userId);
+  // The device: anonymousId (or the configured path); identity-properties.ts makes it $device_id.
+  const deviceId = readId(options.deviceIdPath ? readPath(call, options.deviceIdPath) : call.anonymousId);
   const rawTime = call.timestamp ?? call.originalTimestamp ?? call.receivedAt ?? call.sentAt;
   const time = parseEventTime(rawTime, { nowMs: options.nowMs });
   if (!time.ok) throw new MappingFailure('timestamp', 'bad_time', time.message);
-  const messageId = nonEmpty(call.messageId);
+  const messageId = readId(call.messageId);
   const insertId =
     messageId !== undefined
       ? insertIdFrom(messageId)
@@ -77,13 +87,7 @@ function event(
   const props: JsonObject = { ...contextProperties(facts.call.context), ...properties };
   props.time = facts.timeMs;
   props.$insert_id = insertId;
-  if (facts.options.mode === 'simplified') {
-    if (facts.deviceId !== undefined) props.$device_id = facts.deviceId;
-    if (facts.userId !== undefined) props.$user_id = facts.userId;
-    delete props.distinct_id;
-  } else {
-    props.distinct_id = (facts.userId ?? facts.deviceId) as string;
-  }
+  setEventIdentity(props, facts.options.mode, { user: facts.userId, device: facts.deviceId });
   if (facts.options.token !== undefined) props.token = facts.options.token;
   return { event: name, properties: props };
 }
@@ -91,7 +95,7 @@ function event(
 function callProperties(facts: CallFacts): JsonObject {
   const properties: JsonObject = {};
   for (const [key, value] of Object.entries(facts.call.properties ?? {})) {
-    if (value !== undefined) properties[key] = toJsonValue(value);
+    if (value !== undefined) properties[key] = toJsonValue(value, key, 'properties');
   }
   return properties;
 }
@@ -110,12 +114,8 @@ function profileSet(facts: CallFacts, distinctId: string): Payload[] {
   return [{ endpoint: 'engage', body: update }];
 }
 
-function anonymousDistinctId(facts: CallFacts): string {
-  return facts.options.mode === 'simplified' ? `$device:${facts.deviceId}` : (facts.deviceId as string);
-}
-
 function mapTrack(facts: CallFacts): Payload[] {
-  const name = nonEmpty(facts.call.event);
+  const name = nonBlankText(facts.call.event);
   if (name === undefined)
     throw new MappingFailure('event', 'no_event_name', 'a track call needs an event name');
   requireSomeId(facts);
@@ -125,13 +125,14 @@ function mapTrack(facts: CallFacts): Payload[] {
 function mapPageOrScreen(facts: CallFacts): Payload[] {
   requireSomeId(facts);
   const template = facts.call.type === 'page' ? facts.options.pageEventName : facts.options.screenEventName;
-  const pageName = nonEmpty(facts.call.name) ?? nonEmpty(facts.call.properties?.name);
+  const pageName = nonBlankText(facts.call.name) ?? nonBlankText(facts.call.properties?.name);
   const name = pageName
-    ? template.replace('{name}', pageName)
+    ? // A function, so `$&` or `$'` in a page name is kept as written, not read as a replacement pattern.
+      template.replace('{name}', () => pageName)
     : `Viewed ${facts.call.type === 'page' ? 'Page' : 'Screen'}`;
   const properties = callProperties(facts);
   if (pageName !== undefined) properties.name = pageName;
-  if (nonEmpty(facts.call.category) !== undefined) properties.category = facts.call.category as string;
+  if (nonBlankText(facts.call.category) !== undefined) properties.category = facts.call.category as string;
   return [{ endpoint: 'import', body: event(facts, name, properties) }];
 }
 
@@ -139,7 +140,8 @@ function mapIdentify(facts: CallFacts): Payload[] {
   requireSomeId(facts);
   const { userId, deviceId, options } = facts;
   if (userId === undefined) {
-    if (options.anonymousProfiles) return profileSet(facts, anonymousDistinctId(facts));
+    if (options.anonymousProfiles && deviceId !== undefined)
+      return profileSet(facts, anonymousDistinctId(options.mode, deviceId));
     facts.warnings.push({
       record: facts.record,
       field: 'userId',
@@ -165,38 +167,21 @@ function mapIdentify(facts: CallFacts): Payload[] {
 
 /** Original: `$identify` for an anonymous ID in UUID form, else the configured fallback. */
 function originalLink(facts: CallFacts, userId: string, anonId: string): Payload[] {
-  const base = { time: facts.timeMs, $insert_id: facts.insertId, distinct_id: userId } as JsonObject;
+  const base = { time: facts.timeMs, $insert_id: facts.insertId } as JsonObject;
   if (facts.options.token !== undefined) base.token = facts.options.token;
-  if (isAnonUuidForm(anonId)) {
-    return [
-      {
-        endpoint: 'import',
-        body: { event: '$identify', properties: { ...base, $identified_id: userId, $anon_id: anonId } },
-      },
-    ];
-  }
-  const fallback = facts.options.originalNonUuidFallback;
-  facts.warnings.push({
-    record: facts.record,
-    field: 'anonymousId',
-    code: 'original_non_uuid_anon',
-    message:
-      `anonymousId "${anonId}" is not a UUID v4, so Mixpanel would silently refuse the $identify (errAnonDistinctIdNonGUIDForm); ` +
-      (fallback === 'merge'
-        ? 'sent as $merge through /import instead'
-        : 'the merge was skipped as configured'),
-  });
-  if (fallback === 'skip') return [];
-  return [
-    {
-      endpoint: 'import',
-      body: { event: '$merge', properties: { ...base, $distinct_ids: [userId, anonId] } },
-    },
-  ];
+  const link = originalLinkEvent(
+    base,
+    userId,
+    anonId,
+    { strategy: 'identify', nonUuidFallback: facts.options.originalNonUuidFallback },
+    { record: facts.record, field: 'anonymousId', label: 'anonymousId' },
+  );
+  if (link.warning !== undefined) facts.warnings.push(link.warning);
+  return link.event === undefined ? [] : [{ endpoint: 'import', body: link.event }];
 }
 
 function mapAlias(facts: CallFacts): Payload[] {
-  const previousId = nonEmpty(facts.call.previousId);
+  const previousId = readId(facts.call.previousId);
   const userId = facts.userId;
   if (previousId === undefined || userId === undefined) {
     throw new MappingFailure(
@@ -215,7 +200,7 @@ function mapAlias(facts: CallFacts): Payload[] {
   const base: JsonObject = { time: facts.timeMs, $insert_id: facts.insertId };
   if (facts.options.token !== undefined) base.token = facts.options.token;
   if (facts.options.mode === 'simplified') {
-    const anonymous = previousId === nonEmpty(facts.call.anonymousId) || previousId === facts.deviceId;
+    const anonymous = previousId === readId(facts.call.anonymousId) || previousId === facts.deviceId;
     if (!anonymous) {
       throw new MappingFailure(
         'previousId',
@@ -224,37 +209,20 @@ function mapAlias(facts: CallFacts): Payload[] {
           'is impossible in Simplified ID Merge (a cluster holds one user ID). Send the anonymous ID as previousId, or merge the users in an Original project',
       );
     }
-    return [
-      {
-        endpoint: 'import',
-        body: {
-          event: facts.options.linkEventName,
-          properties: { ...base, $device_id: previousId, $user_id: userId },
-        },
-      },
-    ];
-  }
-  if (facts.options.aliasAsMerge) {
-    return [
-      {
-        endpoint: 'import',
-        body: {
-          event: '$merge',
-          properties: { ...base, distinct_id: userId, $distinct_ids: [userId, previousId] },
-        },
-      },
-    ];
+    const properties = { ...base };
+    setEventIdentity(properties, 'simplified', { device: previousId, user: userId });
+    return [{ endpoint: 'import', body: { event: facts.options.linkEventName, properties } }];
   }
   return [
     {
       endpoint: 'import',
-      body: { event: '$create_alias', properties: { ...base, distinct_id: previousId, alias: userId } },
+      body: originalAliasEvent(base, previousId, userId, facts.options.aliasAsMerge),
     },
   ];
 }
 
 function mapGroup(facts: CallFacts): Payload[] {
-  const groupId = nonEmpty(facts.call.groupId);
+  const groupId = readId(facts.call.groupId);
   if (groupId === undefined)
     throw new MappingFailure('groupId', 'no_group_id', 'a group call needs a groupId');
   const { groupKey, token } = facts.options;
@@ -274,7 +242,7 @@ function mapGroup(facts: CallFacts): Payload[] {
   const member =
     facts.userId ??
     (facts.options.anonymousProfiles && facts.deviceId !== undefined
-      ? anonymousDistinctId(facts)
+      ? anonymousDistinctId(facts.options.mode, facts.deviceId)
       : undefined);
   if (member !== undefined) {
     payloads.push({
@@ -323,7 +291,7 @@ export function mapSegmentCall(call: unknown, options: SegmentMappingOptions, in
     };
   }
   const resolved = resolveOptions(options);
-  try {
+  return guarded(record, () => {
     const facts = readFacts(parsed.data, record, resolved);
     const payloads =
       parsed.data.type === 'track'
@@ -336,8 +304,5 @@ export function mapSegmentCall(call: unknown, options: SegmentMappingOptions, in
               ? mapAlias(facts)
               : mapGroup(facts);
     return finalize(record, payloads, facts.warnings, resolved);
-  } catch (error) {
-    if (error instanceof MappingFailure) return failure(record, error.field, error.code, error.message);
-    throw error;
-  }
+  });
 }

@@ -30,6 +30,16 @@ export const segmentCallSchema = z.looseObject({
 
 export type SegmentCall = z.infer<typeof segmentCallSchema>;
 
+/**
+ * The fields of a Segment call this mapping reads, as a caller writes them (without the index
+ * signature of the loose schema, so a misspelt field name fails to compile).
+ */
+export type SegmentCallFields = {
+  [K in keyof z.input<typeof segmentCallSchema> as string extends K ? never : K]: z.input<
+    typeof segmentCallSchema
+  >[K];
+};
+
 export const segmentMappingOptionsSchema = z.object({
   mode: z.enum(['simplified', 'original']),
   /** Project token, written into each event (`token`) and profile update (`$token`) when given. */

@@ -1,10 +1,11 @@
-import type { IdMergeMode, JsonObject, MixpanelEvent, Payload } from '../../payload/index.js';
-import { isAnonUuidForm } from '../../validation/index.js';
+import type { IdMergeMode, JsonObject, Payload } from '../../payload/index.js';
+import { isBlank } from '../../validation/index.js';
 import { finalize } from '../finalize.js';
+import { originalLinkEvent, readId, setEventIdentity } from '../identity-properties.js';
 import { deriveInsertId, insertIdFrom } from '../insert-id.js';
-import { failure, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
+import { guarded, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
 import { parseEventTime } from '../time.js';
-import { toJsonValue } from '../traits.js';
+import { toJsonValue } from '../json-value.js';
 import type {
   ColumnMapping,
   EventsMapping,
@@ -26,22 +27,23 @@ export interface RowMappingOptions {
 
 type Row = Record<string, unknown>;
 
+/** A key value as text for a label; never throws (a null-prototype object has no toString). */
+function keyText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function rowLabel(row: Row, options: RowMappingOptions): string {
   const keys = options.keyColumns ?? [];
-  if (keys.length > 0) return `row ${keys.map((key) => `${key}=${String(row[key])}`).join(',')}`;
+  if (keys.length > 0) return `row ${keys.map((key) => `${key}=${keyText(row[key])}`).join(',')}`;
   return options.rowIndex === undefined ? 'row' : `row ${options.rowIndex}`;
 }
 
-/** A row value as an ID string: strings as they are, numbers and bigints in decimal; empty is none. */
-export function idValue(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value === 'bigint') return value.toString();
-  return undefined;
-}
-
 function requiredId(row: Row, column: string, role: string): string {
-  const value = idValue(row[column]);
+  const value = readId(row[column]);
   if (value === undefined) {
     throw new MappingFailure(
       column,
@@ -61,7 +63,7 @@ function rowTime(row: Row, column: string, timeZone: string | undefined, nowMs: 
 function rowInsertId(row: Row, spec: string | string[] | undefined, fallbackParts: unknown[]): string {
   if (spec === undefined) return deriveInsertId(fallbackParts);
   if (typeof spec === 'string') {
-    const value = idValue(row[spec]);
+    const value = readId(row[spec]);
     if (value === undefined) {
       throw new MappingFailure(
         spec,
@@ -164,7 +166,7 @@ function rowProperties(row: Row, plan: PropertyPlan): JsonObject {
     const value = row[column];
     if (value === undefined || skip.has(column)) continue;
     if (include !== undefined && !include.has(column)) continue;
-    properties[rename[column] ?? column] = toJsonValue(value);
+    properties[rename[column] ?? column] = toJsonValue(value, column);
   }
   return properties;
 }
@@ -186,7 +188,7 @@ function withToken(properties: JsonObject, token: string | undefined): JsonObjec
 function eventName(row: Row, spec: string | { value: string }): string {
   if (typeof spec !== 'string') return spec.value;
   const value = row[spec];
-  if (typeof value !== 'string' || value.trim() === '') {
+  if (typeof value !== 'string' || isBlank(value)) {
     throw new MappingFailure(
       spec,
       'missing_event_name',
@@ -199,9 +201,9 @@ function eventName(row: Row, spec: string | { value: string }): string {
 function mapEventsRow(row: Row, mapping: EventsMapping, options: RowMappingOptions): Payload[] {
   const name = eventName(row, mapping.event);
   const time = rowTime(row, mapping.time, mapping.time_zone, options.nowMs);
-  const device = mapping.device_id ? idValue(row[mapping.device_id]) : undefined;
-  const user = mapping.user_id ? idValue(row[mapping.user_id]) : undefined;
-  const distinct = mapping.distinct_id ? idValue(row[mapping.distinct_id]) : undefined;
+  const device = mapping.device_id ? readId(row[mapping.device_id]) : undefined;
+  const user = mapping.user_id ? readId(row[mapping.user_id]) : undefined;
+  const distinct = mapping.distinct_id ? readId(row[mapping.distinct_id]) : undefined;
   if (device === undefined && user === undefined && distinct === undefined) {
     const named = [mapping.device_id, mapping.user_id, mapping.distinct_id].filter(Boolean).join(', ');
     throw new MappingFailure(
@@ -215,14 +217,7 @@ function mapEventsRow(row: Row, mapping: EventsMapping, options: RowMappingOptio
   const properties = rowProperties(row, plan(mapping));
   properties.time = time;
   properties.$insert_id = rowInsertId(row, mapping.insert_id, [name, time, device, user, distinct]);
-  if (options.mode === 'simplified') {
-    if (device !== undefined) properties.$device_id = device;
-    if (user !== undefined) properties.$user_id = user;
-    if (distinct !== undefined && device === undefined && user === undefined)
-      properties.distinct_id = distinct;
-  } else {
-    properties.distinct_id = (distinct ?? user ?? device) as string;
-  }
+  setEventIdentity(properties, options.mode, { device, user, distinct });
   return [{ endpoint: 'import', body: { event: name, properties: withToken(properties, options.token) } }];
 }
 
@@ -247,32 +242,20 @@ function mapIdentitiesRow(
       `device_id and user_id are both "${user}"; there is nothing to link`,
     );
   }
-  let link: MixpanelEvent;
   if (options.mode === 'simplified') {
-    link = {
-      event: eventName(row, mapping.event),
-      properties: { ...base, $device_id: device, $user_id: user },
-    };
-  } else if (mapping.original_strategy === 'identify' && isAnonUuidForm(device)) {
-    link = {
-      event: '$identify',
-      properties: { ...base, distinct_id: user, $identified_id: user, $anon_id: device },
-    };
-  } else {
-    if (mapping.original_strategy === 'identify') {
-      warnings.push({
-        record,
-        field: mapping.device_id,
-        code: 'original_non_uuid_anon',
-        message:
-          `device ID "${device}" is not a UUID v4, so Mixpanel would silently refuse the $identify; ` +
-          (mapping.non_uuid_fallback === 'merge' ? 'sent as $merge instead' : 'skipped as configured'),
-      });
-      if (mapping.non_uuid_fallback === 'skip') return [];
-    }
-    link = { event: '$merge', properties: { ...base, distinct_id: user, $distinct_ids: [user, device] } };
+    const properties = { ...base };
+    setEventIdentity(properties, 'simplified', { device, user });
+    return [{ endpoint: 'import', body: { event: eventName(row, mapping.event), properties } }];
   }
-  return [{ endpoint: 'import', body: link }];
+  const link = originalLinkEvent(
+    base,
+    user,
+    device,
+    { strategy: mapping.original_strategy, nonUuidFallback: mapping.non_uuid_fallback },
+    { record, field: mapping.device_id, label: 'device ID' },
+  );
+  if (link.warning !== undefined) warnings.push(link.warning);
+  return link.event === undefined ? [] : [{ endpoint: 'import', body: link.event }];
 }
 
 function mapProfilesRow(row: Row, mapping: ProfilesMapping, options: RowMappingOptions): Payload[] {
@@ -305,7 +288,7 @@ function mapGroupsRow(row: Row, mapping: GroupsMapping, options: RowMappingOptio
 export function mapWarehouseRow(row: Row, mapping: ColumnMapping, options: RowMappingOptions): MappingResult {
   const record = rowLabel(row, options);
   const warnings: MappingIssue[] = [];
-  try {
+  return guarded(record, () => {
     const payloads =
       mapping.type === 'events'
         ? mapEventsRow(row, mapping, options)
@@ -315,8 +298,5 @@ export function mapWarehouseRow(row: Row, mapping: ColumnMapping, options: RowMa
             ? mapProfilesRow(row, mapping, options)
             : mapGroupsRow(row, mapping, options);
     return finalize(record, payloads, warnings, options);
-  } catch (error) {
-    if (error instanceof MappingFailure) return failure(record, error.field, error.code, error.message);
-    throw error;
-  }
+  });
 }

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../../payload/index.js';
-import { toJsonValue } from '../traits.js';
+import { toJsonValue } from '../json-value.js';
 import type { ProfileOperation } from './column-mapping.js';
 
 /** Which columns become properties of which operation, and under what name: worked out once per mapping. */
@@ -43,14 +43,14 @@ export function operationRecords(
     if (raw === undefined || skip.has(column)) continue;
     if (include !== undefined && !include.has(column)) continue;
     const operation = plan.operations[column] ?? plan.operation;
-    const value = toJsonValue(raw);
+    const name = rename[column] ?? column;
+    const value = toJsonValue(raw, name);
     if (value === null && operation !== '$set' && operation !== '$set_once') continue;
     if (operation === '$unset') {
       if (Array.isArray(value)) unset.push(...value);
       else unset.push(value);
       continue;
     }
-    const name = rename[column] ?? column;
     let properties = objects.get(operation);
     if (properties === undefined) objects.set(operation, (properties = {}));
     properties[name] = operation === '$union' && !Array.isArray(value) ? [value] : value;

@@ -1,17 +1,27 @@
+import type { SegmentCallFields } from '@idmerge/shared/mapping';
 import type { ActionDefinition } from '../../actions-core.js';
-import { batchFields, callBase, callPerformers, identityFields, type CallPayload } from '../../run.js';
 import type { PayloadSink } from '../../deliver.js';
 import type { Settings } from '../../settings.js';
+import { callPerformers } from '../perform.js';
+import { segmentCall } from '../segment-call.js';
+import { aliasFields, type AliasPayload } from './fields.js';
 
-export interface AliasPayload extends CallPayload {
-  previous_id?: string;
-}
-
-export function aliasCall(payload: AliasPayload): Record<string, unknown> {
-  const call = callBase(payload);
-  call.type = 'alias';
-  if (payload.previous_id !== undefined) call.previousId = payload.previous_id;
-  return call;
+/**
+ * The Segment alias call the payload stands for. The shared mapping layer's
+ * identity-properties.ts joins `previousId` to `userId`: `$create_alias` (or `$merge`) in
+ * Original; in Simplified an ordinary event with `previousId` as `$device_id`, allowed only when
+ * `previousId` is the call's `anonymousId` (two user IDs never merge there).
+ */
+export function aliasCall(payload: AliasPayload): SegmentCallFields {
+  return segmentCall({
+    type: 'alias',
+    userId: payload.user_id,
+    anonymousId: payload.anonymous_id,
+    timestamp: payload.timestamp,
+    messageId: payload.message_id,
+    context: payload.context,
+    previousId: payload.previous_id,
+  });
 }
 
 /** The action; with a sink, payloads go to it instead of Mixpanel's HTTP API. */
@@ -21,17 +31,7 @@ export function aliasAction(sink?: PayloadSink): ActionDefinition<Settings, Alia
     description:
       'Join a previous ID to the user ID: Original ID Merge sends $create_alias; Simplified sends an ordinary event carrying both IDs (identity events are refused by Simplified projects).',
     defaultSubscription: 'type = "alias"',
-    fields: {
-      previous_id: {
-        label: 'Previous ID',
-        description: 'The earlier ID of the user (Segment previousId).',
-        type: 'string',
-        required: true,
-        default: { '@path': '$.previousId' },
-      },
-      ...identityFields,
-      ...batchFields,
-    },
+    fields: aliasFields,
     ...callPerformers(aliasCall, sink),
   };
 }

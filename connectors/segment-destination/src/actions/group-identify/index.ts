@@ -1,19 +1,27 @@
+import type { SegmentCallFields } from '@idmerge/shared/mapping';
 import type { ActionDefinition } from '../../actions-core.js';
-import { batchFields, callBase, callPerformers, identityFields, type CallPayload } from '../../run.js';
 import type { PayloadSink } from '../../deliver.js';
 import type { Settings } from '../../settings.js';
+import { callPerformers } from '../perform.js';
+import { segmentCall } from '../segment-call.js';
+import { groupIdentifyFields, type GroupIdentifyPayload } from './fields.js';
 
-export interface GroupIdentifyPayload extends CallPayload {
-  group_id?: string;
-  traits?: Record<string, unknown>;
-}
-
-export function groupCall(payload: GroupIdentifyPayload): Record<string, unknown> {
-  const call = callBase(payload);
-  call.type = 'group';
-  if (payload.group_id !== undefined) call.groupId = payload.group_id;
-  if (payload.traits !== undefined) call.traits = payload.traits;
-  return call;
+/**
+ * The Segment group call the payload stands for. The shared mapping layer sets the traits on the
+ * group profile (/groups) and adds the group to the member's profile: the user, or (with anonymous
+ * profiles on) the anonymous ID as identity-properties.ts names it (`$device:<id>` in Simplified).
+ */
+export function groupCall(payload: GroupIdentifyPayload): SegmentCallFields {
+  return segmentCall({
+    type: 'group',
+    userId: payload.user_id,
+    anonymousId: payload.anonymous_id,
+    timestamp: payload.timestamp,
+    messageId: payload.message_id,
+    context: payload.context,
+    groupId: payload.group_id,
+    traits: payload.traits,
+  });
 }
 
 /** The action; with a sink, payloads go to it instead of Mixpanel's HTTP API. */
@@ -23,23 +31,7 @@ export function groupIdentifyAction(sink?: PayloadSink): ActionDefinition<Settin
     description:
       'Set the group’s traits on its Mixpanel group profile (/groups) and attach the user to the group.',
     defaultSubscription: 'type = "group"',
-    fields: {
-      group_id: {
-        label: 'Group ID',
-        description: 'The group (Segment groupId).',
-        type: 'string',
-        required: true,
-        default: { '@path': '$.groupId' },
-      },
-      traits: {
-        label: 'Group traits',
-        description: 'Traits set on the group profile.',
-        type: 'object',
-        default: { '@path': '$.traits' },
-      },
-      ...identityFields,
-      ...batchFields,
-    },
+    fields: groupIdentifyFields,
     ...callPerformers(groupCall, sink),
   };
 }
