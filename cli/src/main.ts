@@ -23,8 +23,11 @@ if (isMainThread) {
 
   registerCommands(program);
 
-  program.parseAsync(process.argv).catch((error: unknown) => {
-    console.error(`idmerge: ${error instanceof Error ? error.message : String(error)}`);
+  program.parseAsync(process.argv).catch(async (error: unknown) => {
+    // Loaded only on this path: no command pays for it at start.
+    const { redact, secretsFromEnv } = await import('@idmerge/shared');
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`idmerge: ${redact(message, secretsFromEnv())}`);
     process.exitCode = EXIT.failed;
   });
 } else {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { ID_MERGE_MODES, type IdMergeMode } from '@idmerge/shared';
+import { ID_MERGE_MODES, type BackoffPolicy, type IdMergeMode } from '@idmerge/shared';
 
 function parseMode(value: string): IdMergeMode {
   const mode = ID_MERGE_MODES.find((m) => m === value.toLowerCase());
@@ -33,4 +33,19 @@ export function parseWholeNumber(value: string, name: string, min: number): numb
 /** A commander parser for whole-number options: `wholeNumber('--port', 0)`. */
 export function wholeNumber(name: string, min: number): (value: string) => number {
   return (value: string): number => parseWholeNumber(value, name, min);
+}
+
+/** `--backoff INITIAL,MAX,JITTER_MIN,JITTER_MAX` in milliseconds: the retry timing of requests. */
+export function backoffPolicy(value: string): BackoffPolicy {
+  const texts = value.split(',');
+  if (texts.length !== 4) {
+    throw new InvalidArgumentError(
+      'expected INITIAL,MAX,JITTER_MIN,JITTER_MAX in milliseconds, e.g. 2000,60000,1000,5000',
+    );
+  }
+  const [initialMs, maxMs, jitterMinMs, jitterMaxMs] = texts.map((text, i) =>
+    parseWholeNumber(text, `--backoff ${['INITIAL', 'MAX', 'JITTER_MIN', 'JITTER_MAX'][i]}`, 0),
+  ) as [number, number, number, number];
+  if (jitterMinMs > jitterMaxMs) throw new InvalidArgumentError('--backoff: JITTER_MIN is above JITTER_MAX');
+  return { initialMs, maxMs, jitterMinMs, jitterMaxMs };
 }

@@ -8,14 +8,16 @@ import {
   formatReport,
   loadMixpanelConfig,
   redact,
+  secretsFromEnv,
   type BackoffPolicy,
   type DeliveryReport,
   type IdMergeMode,
   type MappingResult,
+  type Payload,
 } from '@idmerge/shared';
 import { collectionOnHeapGrowth } from '@idmerge/shared/memory';
 import { deliveryExitCode, EXIT } from '../exit-codes.js';
-import { modeOption, parseWholeNumber, wholeNumber } from '../options.js';
+import { backoffPolicy, modeOption, wholeNumber } from '../options.js';
 import { FORMATS, readRecordBatches, type RecordFormat } from '../input/records.js';
 import { progressLine } from '../render/progress.js';
 
@@ -44,18 +46,14 @@ interface ImportOptions {
   backoff?: BackoffPolicy;
 }
 
-function backoffPolicy(value: string): BackoffPolicy {
-  const texts = value.split(',');
-  if (texts.length !== 4) {
-    throw new InvalidArgumentError(
-      'expected INITIAL,MAX,JITTER_MIN,JITTER_MAX in milliseconds, e.g. 2000,60000,1000,5000',
-    );
+/** Whether a record can be written as JSON (a dead-letter line): not nested past the stack. */
+function writable(record: unknown): boolean {
+  try {
+    JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    return true;
+  } catch {
+    return false;
   }
-  const [initialMs, maxMs, jitterMinMs, jitterMaxMs] = texts.map((text, i) =>
-    parseWholeNumber(text, `--backoff ${['INITIAL', 'MAX', 'JITTER_MIN', 'JITTER_MAX'][i]}`, 0),
-  ) as [number, number, number, number];
-  if (jitterMinMs > jitterMaxMs) throw new InvalidArgumentError('--backoff: JITTER_MIN is above JITTER_MAX');
-  return { initialMs, maxMs, jitterMinMs, jitterMaxMs };
 }
 
 function isMixpanelShaped(record: unknown): boolean {
@@ -130,7 +128,7 @@ export function register(program: Command): void {
         });
       }
       const config = options.dryRun ? undefined : loadMixpanelConfig();
-      const secrets = config?.secrets ?? [];
+      const secrets = config?.secrets ?? secretsFromEnv();
       const deadLetter = createDeadLetterFile(options.deadLetter, secrets);
       const sender = config
         ? createSender(config, {
@@ -156,25 +154,52 @@ export function register(program: Command): void {
         for (const file of files) {
           for await (const batch of readRecordBatches(file, options.format)) {
             collectGarbage();
+            for (const bad of batch.bad ?? []) {
+              const { reason, ...input } = bad;
+              index++;
+              await sender.reject({ file, ...input }, `${file}: ${reason}`);
+            }
             for (let i = 0; i < batch.records.length; i++) {
               const record = batch.records[i];
-              const mapped = flatRowToEvent(record, {
-                mode: options.mode,
-                index: index++,
-                timeZone: options.timeZone,
-              });
-              if (!mapped.ok) {
-                const { reason, field } = describeErrors(mapped);
-                await sender.reject(record, reason, field);
+              const text = batch.texts?.[i];
+              const at = index++;
+              // Whatever a record holds, it is refused alone: a value no check foresaw that makes the
+              // mapping or serializing throw (or nesting too deep for the stack) never stops the file.
+              let outcome:
+                | { payloads: Payload[]; jsons: Array<string | undefined> }
+                | { reason: string; field?: string };
+              try {
+                const mapped = flatRowToEvent(record, {
+                  mode: options.mode,
+                  index: at,
+                  timeZone: options.timeZone,
+                });
+                outcome = mapped.ok
+                  ? {
+                      payloads: mapped.payloads,
+                      // An unchanged NDJSON record is sent as the very text it was read as.
+                      jsons: mapped.payloads.map((payload) =>
+                        mapped.sameAsInput && text !== undefined ? text : JSON.stringify(payload.body),
+                      ),
+                    }
+                  : describeErrors(mapped);
+              } catch (error) {
+                outcome = { reason: `cannot be mapped: ${(error as Error).message}` };
+              }
+              if ('reason' in outcome) {
+                // The record as read when it cannot be written back as JSON (e.g. nested too deeply).
+                await sender.reject(
+                  writable(record) ? record : { file, text: text ?? String(record) },
+                  outcome.reason,
+                  outcome.field,
+                );
                 continue;
               }
               // A Mixpanel-shaped record is its own payload (normalised); only flat rows are kept as
               // they came, for the dead-letter file. Queued batches then hold one JSON string a record.
               const original = isMixpanelShaped(record) ? undefined : record;
-              for (const payload of mapped.payloads) {
-                // An unchanged NDJSON record is sent as the very text it was read as: no re-serialising.
-                const text = mapped.sameAsInput ? batch.texts?.[i] : undefined;
-                const wait = sender.send(payload, original, text);
+              for (let p = 0; p < outcome.payloads.length; p++) {
+                const wait = sender.send(outcome.payloads[p] as Payload, original, outcome.jsons[p]);
                 if (wait !== undefined) await wait;
               }
             }

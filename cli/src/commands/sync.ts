@@ -1,4 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import type { BackoffPolicy } from '@idmerge/shared';
+import { backoffPolicy, wholeNumber } from '../options.js';
 
 interface SyncOptions {
   config: string;
@@ -6,6 +8,8 @@ interface SyncOptions {
   fullRefresh?: boolean;
   shard?: { index: number; count: number };
   deadLetter?: string;
+  maxRetries?: number;
+  backoff?: BackoffPolicy;
 }
 
 function shard(value: string): { index: number; count: number } {
@@ -29,6 +33,16 @@ export function register(program: Command): void {
     .option('--full-refresh', 'read every row again (insert IDs make it safe)')
     .option('--shard <i/N>', 'only rows whose key hashes to shard i of N', shard)
     .option('--dead-letter <path>', 'NDJSON file for rows not delivered (default: in the state folder)')
+    .option(
+      '--max-retries <n>',
+      'retries of a request after 5xx, timeouts and connection errors (default 5)',
+      wholeNumber('--max-retries', 0),
+    )
+    .option(
+      '--backoff <ms,ms,ms,ms>',
+      'retry timing: initial, max, jitter min, jitter max (default: the spec, 2000,60000,1000,5000)',
+      backoffPolicy,
+    )
     .action(async (options: SyncOptions) => {
       // Loaded only for this command: the warehouse drivers are heavy.
       const { loadSyncDefinition } = await import('@idmerge/warehouse-sync');

@@ -27,10 +27,15 @@ describe('readRecords', () => {
     ]);
   });
 
-  it('streams NDJSON with CRLF and blank lines, and names the line of bad JSON', async () => {
+  it('streams NDJSON with CRLF and blank lines, and hands over a line of bad JSON with its number', async () => {
     const file = join(dir, 'a.ndjson');
     writeFileSync(file, '{"a":1}\r\n\n{"a":2}\n{"a":');
-    await expect(collect(file)).rejects.toThrow(/a\.ndjson, line 4: not valid JSON/);
+    const bad = [];
+    for await (const batch of readRecordBatches(file)) bad.push(...(batch.bad ?? []));
+    expect(bad).toEqual([
+      { line: 4, text: '{"a":', reason: expect.stringMatching(/^line 4: not valid JSON/) },
+    ]);
+    expect(await collect(file)).toEqual([{ a: 1 }, { a: 2 }]);
     writeFileSync(file, '{"a":1}\r\n\n{"a":2}');
     expect(await collect(file)).toEqual([{ a: 1 }, { a: 2 }]);
     const batches = [];

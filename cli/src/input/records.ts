@@ -1,7 +1,9 @@
-import { createReadStream } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
 import { InputError } from './read-events.js';
+import { bomLength, openInput, withoutBom } from './open-input.js';
 
 export const FORMATS = ['ndjson', 'json', 'csv', 'parquet'] as const;
 export type RecordFormat = (typeof FORMATS)[number];
@@ -18,77 +20,182 @@ export function formatOf(path: string): RecordFormat {
 /** How many records a reader hands over at once: one await per batch, not per record. */
 const BATCH = 1000;
 
-/** Records read together; for NDJSON also each record's JSON text (`texts[i]` is `records[i]`). */
-export interface RecordBatch {
-  records: unknown[];
-  texts?: string[];
+/** Input that is not a record (a line that is not JSON, a CSV row that does not parse): kept, with where. */
+export interface BadInput {
+  /** 1-based line number, when the format has lines. */
+  line?: number;
+  /** The input as read (for bytes that are not UTF-8: decoded with replacement characters). */
+  text: string;
+  /** The input's bytes in base64, when they are not UTF-8 (the text cannot hold them). */
+  bytesBase64?: string;
+  reason: string;
 }
 
 /**
- * NDJSON read in 64 KB chunks and parsed a chunk at a time (faster than readline). Small chunks keep
- * few parsed records alive at once, so little is promoted to old space and peak memory does not
- * grow with the file.
+ * Records read together; for NDJSON also each record's JSON text (`texts[i]` is `records[i]`), and
+ * the input around them that is not a record.
+ */
+export interface RecordBatch {
+  records: unknown[];
+  texts?: string[];
+  bad?: BadInput[];
+}
+
+type LineBatch = Required<Pick<RecordBatch, 'records' | 'texts'>> & { bad: BadInput[] };
+const lineBatch = (): LineBatch => ({ records: [], texts: [], bad: [] });
+const hasAny = (batch: LineBatch) => batch.records.length > 0 || batch.bad.length > 0;
+
+/**
+ * NDJSON read in 64 KB chunks (gunzipped when gzip) and parsed a chunk at a time (faster than
+ * readline). Small chunks keep few parsed records alive at once, so little is promoted to old space.
+ * Chunks are cut at their last newline as bytes, so a line is decoded whole: a line that is not
+ * UTF-8 or not JSON is handed over as bad input with its number, and the lines around it go on.
  */
 async function* ndjson(path: string): AsyncGenerator<RecordBatch> {
-  let rest = '';
   let number = 0;
-  const parse = (line: string, batch: Required<RecordBatch>) => {
+  const parse = (line: string, batch: LineBatch) => {
     number++;
     if (line.trim() === '') return;
     try {
       batch.records.push(JSON.parse(line));
       batch.texts.push(line);
     } catch (error) {
-      throw new InputError(path, `, line ${number}`, `not valid JSON (${(error as Error).message})`);
+      batch.bad.push({
+        line: number,
+        text: line,
+        reason: `line ${number}: not valid JSON (${(error as Error).message})`,
+      });
     }
   };
-  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 })) {
-    const text = rest + (chunk as string);
-    const batch: Required<RecordBatch> = { records: [], texts: [] };
+  /** Whole lines, newline-separated, without the last newline. */
+  const lines = (bytes: Buffer, batch: LineBatch) => {
+    if (isUtf8(bytes)) {
+      const text = bytes.toString('utf8');
+      let start = 0;
+      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+        parse(text.slice(start, end), batch);
+        start = end + 1;
+      }
+      parse(text.slice(start), batch);
+      return;
+    }
+    // Rare: find the lines that are not UTF-8 and decode the others one by one.
     let start = 0;
-    for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
-      parse(text.slice(start, end), batch);
+    for (;;) {
+      const end = bytes.indexOf(0x0a, start);
+      const line = bytes.subarray(start, end === -1 ? bytes.length : end);
+      if (isUtf8(line)) parse(line.toString('utf8'), batch);
+      else {
+        number++;
+        batch.bad.push({
+          line: number,
+          text: line.toString('utf8'),
+          bytesBase64: line.toString('base64'),
+          reason: `line ${number}: not valid UTF-8`,
+        });
+      }
+      if (end === -1) return;
       start = end + 1;
     }
-    rest = text.slice(start);
-    if (batch.records.length > 0) yield batch;
-  }
-  const last: Required<RecordBatch> = { records: [], texts: [] };
-  if (rest !== '') parse(rest, last);
-  if (last.records.length > 0) yield last;
-}
-
-/** Groups a record stream into batches. */
-async function* batched(source: AsyncIterable<unknown>): AsyncGenerator<RecordBatch> {
-  let records: unknown[] = [];
-  for await (const record of source) {
-    records.push(record);
-    if (records.length >= BATCH) {
-      yield { records };
-      records = [];
+  };
+  /** Bytes after the last newline so far (a line still being read). */
+  let pending: Buffer[] = [];
+  let first = true;
+  const take = (bytes: Buffer): LineBatch => {
+    if (first) {
+      bytes = bytes.subarray(bomLength(bytes));
+      first = false;
     }
-  }
-  if (records.length > 0) yield { records };
-}
-
-async function* jsonArray(path: string): AsyncGenerator<unknown> {
-  const stream = createReadStream(path).pipe(StreamArray.withParser());
+    const batch = lineBatch();
+    lines(bytes, batch);
+    return batch;
+  };
   try {
-    for await (const item of stream) yield (item as { value: unknown }).value;
+    for await (const chunk of (await openInput(path)) as AsyncIterable<Buffer>) {
+      const end = chunk.lastIndexOf(0x0a);
+      if (end === -1) {
+        pending.push(chunk);
+        continue;
+      }
+      const bytes =
+        pending.length === 0 ? chunk.subarray(0, end) : Buffer.concat([...pending, chunk.subarray(0, end)]);
+      pending = end + 1 < chunk.length ? [chunk.subarray(end + 1)] : [];
+      const batch = take(bytes);
+      if (hasAny(batch)) yield batch;
+    }
   } catch (error) {
-    throw new InputError(path, '', `not a valid JSON array (${(error as Error).message})`);
+    // E.g. a gzip file cut short: what was read before is kept; the failure is bad input.
+    const batch = pending.length > 0 ? take(Buffer.concat(pending)) : lineBatch();
+    batch.bad.push({
+      line: number + 1,
+      text: '',
+      reason: `line ${number + 1}: cannot read the file past this point (${(error as Error).message})`,
+    });
+    yield batch;
+    return;
   }
+  if (pending.length === 0) return;
+  const last = take(Buffer.concat(pending));
+  if (hasAny(last)) yield last;
 }
 
-async function* csv(path: string): AsyncGenerator<unknown> {
-  const parser = createReadStream(path).pipe(
-    parseCsv({ columns: true, skip_empty_lines: true, cast: true, cast_date: false }),
+/**
+ * Groups a record stream into batches. A stream that fails hands over what it read, then the
+ * failure as bad input (`describe` says what it was): the next file still goes on.
+ */
+async function* batched(
+  source: AsyncIterable<unknown>,
+  describe: (error: Error) => string,
+  bad: BadInput[] = [],
+): AsyncGenerator<RecordBatch> {
+  let records: unknown[] = [];
+  try {
+    for await (const record of source) {
+      records.push(record);
+      if (records.length >= BATCH || bad.length > 0) {
+        yield { records, bad: bad.splice(0) };
+        records = [];
+      }
+    }
+  } catch (error) {
+    bad.push({ text: '', reason: describe(error as Error) });
+  }
+  if (records.length > 0 || bad.length > 0) yield { records, bad: bad.splice(0) };
+}
+
+async function jsonArray(path: string): Promise<AsyncIterable<unknown>> {
+  const stream = Readable.from(withoutBom((await openInput(path)) as AsyncIterable<Buffer>)).pipe(
+    StreamArray.withParser(),
   );
-  try {
-    for await (const row of parser) yield row;
-  } catch (error) {
-    throw new InputError(path, '', `not valid CSV (${(error as Error).message})`);
-  }
+  return (async function* () {
+    for await (const item of stream) yield (item as { value: unknown }).value;
+  })();
+}
+
+/** CSV rows; a row that does not parse (e.g. a stray quote) is bad input with its line, and the rest goes on. */
+async function csv(path: string, bad: BadInput[]): Promise<AsyncIterable<unknown>> {
+  const parser = (await openInput(path)).pipe(
+    parseCsv({
+      columns: true,
+      skip_empty_lines: true,
+      cast: true,
+      cast_date: false,
+      bom: true,
+      raw: true,
+      skip_records_with_error: true,
+      on_skip: (error, raw) => {
+        const line = (error as { lines?: number } | undefined)?.lines;
+        bad.push({
+          ...(line !== undefined ? { line } : {}),
+          text: raw ?? '',
+          reason: `${line !== undefined ? `line ${line}: ` : ''}not valid CSV (${error?.message ?? 'unreadable row'})`,
+        });
+      },
+    }),
+  );
+  return (async function* () {
+    for await (const row of parser) yield (row as { record: unknown }).record;
+  })();
 }
 
 async function* parquet(path: string): AsyncGenerator<RecordBatch> {
@@ -106,7 +213,12 @@ async function* parquet(path: string): AsyncGenerator<RecordBatch> {
   }
 }
 
-/** Records of a file in batches, never the whole file in memory. */
+/** The items of an iterable made by `open`, opened on first use. */
+async function* lazily<T>(open: () => Promise<AsyncIterable<T>>): AsyncGenerator<T> {
+  yield* await open();
+}
+
+/** Records of a file in batches, never the whole file in memory; `.gz` (or gzip bytes) read through gunzip. */
 export function readRecordBatches(
   path: string,
   format: RecordFormat = formatOf(path),
@@ -115,9 +227,19 @@ export function readRecordBatches(
     case 'ndjson':
       return ndjson(path);
     case 'json':
-      return batched(jsonArray(path));
-    case 'csv':
-      return batched(csv(path));
+      return batched(
+        lazily(() => jsonArray(path)),
+        (error) =>
+          `not a valid JSON array (${error.message}); the records before this point were read, the rest of the file was not`,
+      );
+    case 'csv': {
+      const bad: BadInput[] = [];
+      return batched(
+        lazily(() => csv(path, bad)),
+        (error) => `not valid CSV (${error.message})`,
+        bad,
+      );
+    }
     case 'parquet':
       return parquet(path);
   }

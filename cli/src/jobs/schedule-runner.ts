@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { pino, type Logger } from 'pino';
+import { redact, secretsFromEnv } from '@idmerge/shared';
 import { loadSyncDefinition, type SyncDefinition } from '@idmerge/warehouse-sync';
 import { EXIT } from '../exit-codes.js';
 import { programFile } from '../worker-entry.js';
@@ -48,8 +49,11 @@ async function loadJobs(files: string[]): Promise<Array<{ file: string; definiti
   return jobs;
 }
 
-/** One scheduled run: its report is logged; a failure is logged and the schedule goes on. */
-async function runOnce(job: Job, log: Logger): Promise<void> {
+/**
+ * One scheduled run: its report is logged; a failure (an error, or rows left undelivered for the
+ * next run) is logged at error level and the schedule goes on. True when the run failed.
+ */
+async function runOnce(job: Job, log: Logger): Promise<boolean> {
   const name = job.definition.name;
   log.info({ sync: name }, 'run started');
   try {
@@ -57,7 +61,8 @@ async function runOnce(job: Job, log: Logger): Promise<void> {
       progress: false,
       workerEntry: programFile(),
     });
-    log[exitCode === 0 ? 'info' : 'warn'](
+    const level = exitCode === 0 ? 'info' : exitCode === 2 ? 'warn' : 'error';
+    log[level](
       {
         sync: name,
         window: run.window,
@@ -76,20 +81,28 @@ async function runOnce(job: Job, log: Logger): Promise<void> {
         elapsedMs: run.elapsedMs,
         rowsPerSecond: Math.round(run.rowsPerSecond),
         ...(delivery.deadLettered > 0 ? { deadLetterFile: deadLetterPath } : {}),
+        ...(delivery.toRetry > 0 ? { toRetry: delivery.toRetry } : {}),
         ...(delivery.stoppedBecause ? { stoppedBecause: delivery.stoppedBecause } : {}),
+        ...(run.incomplete !== undefined ? { error: redact(run.incomplete, secretsFromEnv()) } : {}),
         nextRun: job.cron.nextRun()?.toISOString() ?? null,
       },
-      exitCode === 0 ? 'run finished' : 'run finished with undelivered rows',
+      exitCode === 0
+        ? 'run finished'
+        : exitCode === 2
+          ? 'run finished with dead-lettered rows'
+          : 'run failed; the schedule goes on (the next run sends the rows not delivered)',
     );
+    return exitCode === 1;
   } catch (error) {
     log.error(
       {
         sync: name,
-        error: error instanceof Error ? error.message : String(error),
+        error: redact(error instanceof Error ? error.message : String(error), secretsFromEnv()),
         nextRun: job.cron.nextRun()?.toISOString() ?? null,
       },
       'run failed; the schedule goes on',
     );
+    return true;
   }
 }
 
@@ -102,6 +115,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<void> {
   const log = pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
   const jobs: Job[] = [];
   const finished: Array<Promise<void>> = [];
+  let failedRuns = 0;
   for (const { file, definition } of loaded) {
     let runs = 0;
     let done: () => void = () => {};
@@ -114,7 +128,7 @@ export async function runSchedule(options: ScheduleOptions): Promise<void> {
         paused: true,
       },
       async () => {
-        await runOnce(job, log);
+        if (await runOnce(job, log)) failedRuns++;
         runs++;
         if (options.maxRuns !== undefined && runs >= options.maxRuns) {
           cron.stop();
@@ -165,5 +179,8 @@ export async function runSchedule(options: ScheduleOptions): Promise<void> {
     job.cron.resume();
   }
   await Promise.all(finished);
-  log.info('every schedule reached --max-runs; done');
+  if (failedRuns > 0) {
+    log.error({ failedRuns }, 'every schedule reached --max-runs; some runs failed');
+    process.exitCode = 1;
+  } else log.info('every schedule reached --max-runs; done');
 }

@@ -7,6 +7,7 @@ import {
   createSender,
   formatReport,
   loadMixpanelConfig,
+  type BackoffPolicy,
   type DeliveryReport,
 } from '@idmerge/shared';
 import {
@@ -17,7 +18,7 @@ import {
   type RunReport,
   type SyncDefinition,
 } from '@idmerge/warehouse-sync';
-import { deliveryExitCode, type ExitCode } from '../exit-codes.js';
+import { deliveryExitCode, EXIT, type ExitCode } from '../exit-codes.js';
 import { progressLine } from '../render/progress.js';
 
 export interface SyncJobOptions {
@@ -25,6 +26,9 @@ export interface SyncJobOptions {
   fullRefresh?: boolean;
   shard?: { index: number; count: number };
   deadLetter?: string;
+  /** Retries of a request after 5xx, timeouts and connection errors (default: the sender's). */
+  maxRetries?: number;
+  backoff?: BackoffPolicy;
   /** Show a live progress line when standard error is a terminal (default true). */
   progress?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -36,7 +40,10 @@ export interface SyncJobResult {
   run: RunReport;
   delivery: DeliveryReport;
   deadLetterPath: string;
-  /** The command's exit code for this run (../exit-codes.ts). */
+  /**
+   * The command's exit code for this run (../exit-codes.ts): failed also when rows were left
+   * unsettled (credentials refused, an outage; the next run sends them).
+   */
   exitCode: ExitCode;
 }
 
@@ -73,7 +80,16 @@ export async function runSyncJob(
     const deadLetterPath = options.deadLetter ?? join(stateDir, 'dead-letter.ndjson');
     const config = options.dryRun ? undefined : loadMixpanelConfig(env);
     const deadLetter = createDeadLetterFile(deadLetterPath, config?.secrets ?? []);
-    const sender = config ? createSender(config, { deadLetter }) : createDryRunSender({ deadLetter });
+    // Rows that failed for a reason not theirs are not dead-lettered: the run stops short of them
+    // and the next one reads and sends them again.
+    const sender = config
+      ? createSender(config, {
+          deadLetter,
+          retryFailedLater: true,
+          maxRetries: options.maxRetries,
+          backoff: options.backoff,
+        })
+      : createDryRunSender({ deadLetter });
     // Rows are read and mapped in a worker thread when the program can start one, so that work
     // and delivery run on two cores; otherwise here.
     const source = options.workerEntry
@@ -107,7 +123,8 @@ export async function runSyncJob(
       await source.close();
       await deadLetter.close();
     }
-    return { run, delivery, deadLetterPath, exitCode: deliveryExitCode(delivery) };
+    const exitCode = run.incomplete !== undefined ? EXIT.failed : deliveryExitCode(delivery);
+    return { run, delivery, deadLetterPath, exitCode };
   } finally {
     unlock();
   }
@@ -144,5 +161,11 @@ export function formatSyncJob(
   }
   lines.push(formatReport(delivery));
   if (delivery.deadLettered > 0) lines.push(`dead-letter file: ${result.deadLetterPath}`);
+  if (run.incomplete !== undefined) {
+    lines.push(
+      `not finished:      ${run.incomplete}`,
+      '                   the checkpoint stays before the rows not delivered; the next run sends them',
+    );
+  }
   return lines.join('\n');
 }

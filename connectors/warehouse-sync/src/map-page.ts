@@ -72,6 +72,34 @@ export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPa
   const profiles = definition.mapping.type === 'profiles' || definition.mapping.type === 'groups';
   const cursor = definition.source.cursor;
   const refuseNullCursor = cursor !== undefined && definition.source.null_cursor === 'dead_letter';
+  const mapRow = (row: Row): MappedRow => {
+    const mapped = mapWarehouseRow(row, definition.mapping, options);
+    if (!mapped.ok) {
+      const first = mapped.errors[0];
+      return {
+        kind: 'invalid',
+        row,
+        reason: mapped.errors
+          .map((e) => `${e.record}: ${e.field ? `${e.field}: ` : ''}${e.message}`)
+          .join('; '),
+        tally: `${first?.field || 'whole row'}: ${first?.code ?? 'invalid'}`,
+        ...(first?.field ? { field: first.field } : {}),
+      };
+    }
+    const events: string[] = [];
+    const payloads: Payload[] = [];
+    for (const payload of mapped.payloads) {
+      if (payload.endpoint === 'import') events.push(JSON.stringify(payload.body));
+      else payloads.push(payload);
+    }
+    return {
+      kind: 'send',
+      key: row[primaryKey],
+      events,
+      payloads,
+      ...(profiles ? { hash: fingerprint(mapped.payloads.map((payload) => payload.body)) } : {}),
+    };
+  };
   return (page) => {
     const rows: MappedRow[] = new Array(page.rows.length);
     for (let i = 0; i < page.rows.length; i++) {
@@ -80,33 +108,17 @@ export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPa
         rows[i] = nullCursorRow(row, cursor, primaryKey);
         continue;
       }
-      const mapped = mapWarehouseRow(row, definition.mapping, options);
-      if (!mapped.ok) {
-        const first = mapped.errors[0];
+      try {
+        rows[i] = mapRow(row);
+      } catch (error) {
+        // A value no check foresaw made mapping or serializing throw: that row alone is refused.
         rows[i] = {
           kind: 'invalid',
           row,
-          reason: mapped.errors
-            .map((e) => `${e.record}: ${e.field ? `${e.field}: ` : ''}${e.message}`)
-            .join('; '),
-          tally: `${first?.field || 'whole row'}: ${first?.code ?? 'invalid'}`,
-          ...(first?.field ? { field: first.field } : {}),
+          reason: `the row cannot be mapped: ${(error as Error).message}`,
+          tally: 'whole row: mapping failed',
         };
-        continue;
       }
-      const events: string[] = [];
-      const payloads: Payload[] = [];
-      for (const payload of mapped.payloads) {
-        if (payload.endpoint === 'import') events.push(JSON.stringify(payload.body));
-        else payloads.push(payload);
-      }
-      rows[i] = {
-        kind: 'send',
-        key: row[primaryKey],
-        events,
-        payloads,
-        ...(profiles ? { hash: fingerprint(mapped.payloads.map((payload) => payload.body)) } : {}),
-      };
     }
     return {
       rows,

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** A short, stable fingerprint of what a profiles row maps to. */
@@ -89,8 +98,9 @@ export class ProfileHashes {
       this.pending.delete(key);
     }
     if (text === '') return;
-    const fd = openSync(this.file, 'a');
+    const fd = openSync(this.file, 'a', 0o600);
     try {
+      fchmodSync(fd, 0o600); // user IDs: never readable by others, even in a file an older version made
       writeSync(fd, text);
       fsyncSync(fd);
     } finally {
@@ -106,8 +116,9 @@ export class ProfileHashes {
   /** Rewrites the file with one line per key. */
   compact(): void {
     const temporary = `${this.file}.tmp`;
-    const fd = openSync(temporary, 'w');
+    const fd = openSync(temporary, 'w', 0o600);
     try {
+      fchmodSync(fd, 0o600);
       let chunk = '';
       for (const [key, hash] of this.hashes) {
         chunk += `${JSON.stringify(key)}\t${hash}\n`;

@@ -35,7 +35,20 @@ export interface RunReport {
   window: { after?: string; upTo?: string };
   elapsedMs: number;
   rowsPerSecond: number;
+  /**
+   * Set when the run ended with rows not settled (not delivered for a reason that is not theirs:
+   * credentials refused, an outage outlasting the retries): why. The checkpoint stays below the
+   * first of them and the bound does not move, so the next run sends them and the rest.
+   */
+  incomplete?: string;
 }
+
+/**
+ * Marks the record the sender keeps for a row (its key) with the page it was read in, so an
+ * undelivered record tells which checkpoints it holds back. A symbol: the dead-letter file, which
+ * writes the record as JSON, never sees it.
+ */
+const PAGE_OF = Symbol('page');
 
 const DELIVERY_HEAP_GROWTH_BYTES = 16 * 1024 * 1024;
 
@@ -109,33 +122,38 @@ export async function runSync(
       ? new ProfileHashes(store.dir)
       : undefined;
   if (profiles && options.fullRefresh) profiles.clear();
-  // A profile Mixpanel refused (or left uncertain) is forgotten, so the next run sends it again.
-  const stopWatching = profiles
-    ? sender.onUndelivered((original) => {
-        const key = (original as Row | undefined)?.[primaryKey];
-        if (key !== undefined) profiles.forget(String(key));
-      })
-    : undefined;
+  // Settled rows are delivered, refused by Mixpanel, or dead-lettered as invalid. A row that failed
+  // for another reason is not: the checkpoint never passes its page, and the run stops reading.
+  let firstUnsettledPage = Number.POSITIVE_INFINITY;
+  let incomplete: string | undefined;
+  const stopWatching = sender.onUndelivered((original, why) => {
+    const key = (original as Row | undefined)?.[primaryKey];
+    // A profile Mixpanel refused (or left uncertain) is forgotten, so the next run sends it again.
+    if (profiles && key !== undefined) profiles.forget(String(key));
+    if (why.cause !== 'failed') return;
+    const page = (original as { [PAGE_OF]?: unknown } | undefined)?.[PAGE_OF];
+    firstUnsettledPage = Math.min(firstUnsettledPage, typeof page === 'number' ? page : 0);
+    incomplete ??= why.reason;
+  });
   // Checkpoints follow delivery without holding up reading: after each page, the position and
   // the page's profile hashes are saved once every record handed in so far has settled, in page
   // order, while the next pages are already being read, mapped and sent.
-  // Sources may hand over pages smaller than page_size; a checkpoint is written once at least
-  // page_size rows were delivered since the last one.
   let checkpoints: Promise<void> = Promise.resolve();
+  // Every settled page is checkpointed (a small file renamed into place: cheap next to a page's
+  // delivery), so a killed run sends again little more than the requests it had in flight.
   let checkpointFailure: { error: unknown } | undefined;
-  let checkpointedRows = 0;
-  const checkpointAfterDelivery = (position: PagePosition | undefined, rowsRead: number) => {
+  const checkpointAfterDelivery = (page: number, position: PagePosition | undefined, rowsRead: number) => {
     const mark = profiles?.mark();
     const settled = sender.settled();
     checkpoints = checkpoints
       .then(() => settled)
       .then(() => {
+        if (page >= firstUnsettledPage) return;
+        if (mark !== undefined) profiles?.commitThrough(mark);
         // A page without a position (its rows all share one (cursor, key)) moves no checkpoint.
-        if (position !== undefined && rowsRead - checkpointedRows >= definition.page_size) {
-          if (mark !== undefined) profiles?.commitThrough(mark);
+        if (position !== undefined) {
           state.inProgress = { after: window.after, upTo: window.upTo, position };
           store.save(state);
-          checkpointedRows = rowsRead;
         }
         options.onPage?.({ rowsRead });
       });
@@ -147,12 +165,17 @@ export async function runSync(
   // lower peak memory; a smaller one gains no memory, and the reading thread keeps the default
   // margin, where a smaller one only costs speed (the measurements: docs/benchmarks.md).
   const collectGarbage = collectionOnHeapGrowth(DELIVERY_HEAP_GROWTH_BYTES);
+  let pageNumber = 0;
+  let readFailure: { error: unknown } | undefined;
   try {
     for await (const page of mappedPages(definition, source, read)) {
       if (checkpointFailure !== undefined) throw checkpointFailure.error;
+      // Everything read from here on would be sent again by the next run: stop reading.
+      if (incomplete !== undefined) break;
       collectGarbage();
       report.nullCursor += page.nullCursor ?? 0;
       report.duplicateKeys += page.duplicateKeys ?? 0;
+      const number = pageNumber++;
       for (const row of page.rows) {
         report.rowsRead++;
         if (row.kind === 'invalid') {
@@ -172,7 +195,7 @@ export async function runSync(
         // What the sender keeps until the payload is delivered, for its dead-letter entry: the row's
         // key, not the row. The row stays in the warehouse; holding whole rows for every record in
         // flight (tens of thousands) was most of the sync's memory.
-        const original = { [primaryKey]: row.key };
+        const original = { [primaryKey]: row.key, [PAGE_OF]: number };
         for (const json of row.events) {
           report.payloads++;
           const wait = sender.sendImportJson(json, original);
@@ -184,18 +207,32 @@ export async function runSync(
           if (wait !== undefined) await wait;
         }
       }
-      checkpointAfterDelivery(page.last, report.rowsRead);
+      checkpointAfterDelivery(number, page.last, report.rowsRead);
     }
+  } catch (error) {
+    readFailure = { error };
+  }
+  try {
+    // What was handed in is delivered either way; the checkpoints then reach the last settled page.
     await sender.drain();
     await checkpoints;
   } finally {
-    stopWatching?.();
+    stopWatching();
   }
-  profiles?.compact();
-  state.bound = window.upTo ?? state.bound;
-  state.inProgress = undefined;
-  state.completedRuns++;
-  store.save(state);
+  if (checkpointFailure !== undefined) throw checkpointFailure.error;
+  // A failed read, or rows not settled: the last checkpoint is that of the last page below which
+  // everything settled, and the next run resumes right there.
+  if (readFailure !== undefined) throw readFailure.error;
+  if (incomplete !== undefined) {
+    profiles?.commit();
+    report.incomplete = incomplete;
+  } else {
+    profiles?.compact();
+    state.bound = window.upTo ?? state.bound;
+    state.inProgress = undefined;
+    state.completedRuns++;
+    store.save(state);
+  }
   report.elapsedMs = Date.now() - started;
   report.rowsPerSecond = report.elapsedMs > 0 ? (report.rowsRead * 1000) / report.elapsedMs : 0;
   return report;

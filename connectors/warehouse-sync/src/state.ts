@@ -1,15 +1,7 @@
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { takeLock } from './lock.js';
 
 const positionSchema = z.object({
   cursor: z.string(),
@@ -36,34 +28,48 @@ export type SyncState = z.infer<typeof syncStateSchema>;
 /** A sync's state folder: `state.json` written atomically, and a lock so two runs never overlap. */
 export class StateStore {
   private readonly file: string;
-  private readonly lockFile: string;
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, 'state.json');
-    this.lockFile = join(dir, 'lock');
   }
 
   load(): SyncState {
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
-    } catch {
-      return { completedRuns: 0 };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { completedRuns: 0 };
+      throw new Error(`cannot read the sync state ${this.file}: ${(error as Error).message}`);
     }
-    const parsed = syncStateSchema.safeParse(JSON.parse(text));
+    const corrupt = (problem: string) =>
+      new Error(
+        `${this.file} is not a valid sync state (${problem}). Restore it from a backup, or move it away: ` +
+          'the next run then reads every row again from the start (insert IDs keep that from duplicating events)',
+      );
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw corrupt(`not JSON: ${(error as Error).message}`);
+    }
+    const parsed = syncStateSchema.safeParse(json);
     if (!parsed.success)
-      throw new Error(
-        `${this.file} is not a valid sync state (${parsed.error.message}); move it away to start over`,
+      throw corrupt(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'the file'}: ${i.message}`).join('; '),
       );
     return parsed.data;
   }
 
-  /** Writes to a temporary file, flushes it, then renames it over the old state: never half-written. */
+  /**
+   * Writes to a temporary file, then renames it over the old state: a reader never sees it
+   * half-written. Created 0600: the positions hold user and device IDs when those are the key.
+   */
   save(state: SyncState): void {
     const temporary = `${this.file}.tmp`;
-    const fd = openSync(temporary, 'w');
+    const fd = openSync(temporary, 'w', 0o600);
     try {
+      fchmodSync(fd, 0o600); // a temporary file left by an older version may be 0644
       writeSync(fd, JSON.stringify(state, null, 2));
     } finally {
       closeSync(fd);
@@ -71,32 +77,11 @@ export class StateStore {
     renameSync(temporary, this.file);
   }
 
-  /** Takes the lock, or says which process holds it. A lock left by a dead process is taken over. */
+  /**
+   * Takes the lock, or says which process holds it. A lock whose holder is gone (a dead process, a
+   * reused PID, an earlier boot, a silent other host) is taken over: see lock.ts.
+   */
   lock(syncName: string): () => void {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(this.lockFile, String(process.pid), { flag: 'wx' });
-        return () => rmSync(this.lockFile, { force: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = Number(readFileSync(this.lockFile, 'utf8'));
-        if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-          throw new Error(
-            `another run of sync "${syncName}" is in progress (process ${holder}); wait for it, or stop it first`,
-          );
-        }
-        rmSync(this.lockFile, { force: true });
-      }
-    }
-    throw new Error(`cannot take the lock ${this.lockFile}`);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return takeLock(this.dir, syncName);
   }
 }

@@ -52,7 +52,7 @@ class RecordingStore extends StateStore {
 }
 
 describe('checkpoints of a run', () => {
-  it('are written once page_size rows were delivered since the last one, when a source hands over smaller pages', async () => {
+  it('are written after every delivered page, whatever size the source hands over', async () => {
     const definition = parseSyncDefinition(
       [
         'name: events',
@@ -68,8 +68,8 @@ describe('checkpoints of a run', () => {
       onPage: ({ rowsRead }) => progress.push(rowsRead),
     });
     expect(report.rowsRead).toBe(13);
-    // The window is saved first, then positions after rows 6 and 12 (≥ 5 rows apart), then the end.
-    expect(store.saved).toEqual([undefined, 'r6', 'r12', undefined]);
+    // The window is saved first, then the position after every page, then the end.
+    expect(store.saved).toEqual([undefined, 'r2', 'r4', 'r6', 'r8', 'r10', 'r12', 'r13', undefined]);
     expect(progress).toEqual([2, 4, 6, 8, 10, 12, 13]);
     expect(store.load()).toMatchObject({ bound: '13', completedRuns: 1 });
   });

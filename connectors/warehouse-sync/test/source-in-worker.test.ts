@@ -22,6 +22,11 @@ beforeAll(async () => {
     select i as id, 'Played' as name, timestamptz '2025-11-01 00:00:00+00' + to_seconds(i // 3) as at,
       case when i % 50 = 7 then null else 'dev-' || i % 17 end as device, 'kept out' as note
     from range(5000) t(i)`);
+  // Every 10th row without a cursor; ids 0–99 twice (a second row with the same key and time).
+  await connection.run(`
+    create table edge_events as
+    select id, name, case when id % 10 = 3 then null else "at" end as "at", device, note from events
+    union all select id, name, "at", 'dev-again', note from events where id < 100`);
   connection.closeSync();
   instance.closeSync();
 });
@@ -38,12 +43,12 @@ function definition(name = 'events', table = 'events'): SyncDefinition {
   );
 }
 
-async function runWith(source: Parameters<typeof runSync>[1]) {
+async function runWith(source: Parameters<typeof runSync>[1], sync = definition()) {
   const sender = recordingSender();
   const store = new StateStore(mkdtempSync(join(dir, 'state-')));
   await source.connect();
   try {
-    const report = await runSync(definition(), source, sender, store);
+    const report = await runSync(sync, source, sender, store);
     return { report, sender, state: store.load() };
   } finally {
     await source.close();
@@ -65,6 +70,21 @@ describe('a source read and mapped in a worker thread', () => {
     const { elapsedMs: _c, rowsPerSecond: _d, ...reportHere } = here.report;
     expect(reportThere).toEqual(reportHere);
     expect(there.state).toEqual(here.state);
+  });
+
+  it('counts NULL cursors and duplicate keys, and dead-letters NULL cursors, as the run’s thread does', async () => {
+    const sync = definition('edges', 'edge_events');
+    const here = await runWith(
+      createDuckDbSource({ database, table: 'edge_events', cursor: 'at', primaryKey: 'id' }),
+      sync,
+    );
+    const there = await runWith(createSourceInWorker(sync, dir, { entry: ENTRY, ahead: 2 }), sync);
+    expect(here.report).toMatchObject({ rowsRead: 5100, nullCursor: 500, duplicateKeys: 90 });
+    const { elapsedMs: _a, rowsPerSecond: _b, ...reportThere } = there.report;
+    const { elapsedMs: _c, rowsPerSecond: _d, ...reportHere } = here.report;
+    expect(reportThere).toEqual(reportHere);
+    expect(there.sender.rejected).toEqual(here.sender.rejected);
+    expect(there.sender.rejected.filter((r) => /the cursor is NULL/.test(r.reason))).toHaveLength(500);
   });
 
   it('stops reading when the reader stops early, and reads on from a position afterwards', async () => {

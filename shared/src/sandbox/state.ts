@@ -61,7 +61,7 @@ export class SandboxState {
       mkdirSync(dataDir, { recursive: true });
       this.logFile = join(dataDir, `ingested-${mode}.ndjson`);
       this.replay();
-      this.logFd = openSync(this.logFile, 'a');
+      this.logFd = openSync(this.logFile, 'a', 0o600); // ingested events: user data
     }
   }
 

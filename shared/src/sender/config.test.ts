@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMixpanelConfig, redact } from './config.js';
+import { loadMixpanelConfig, redact, secretsFromEnv } from './config.js';
 
 describe('loadMixpanelConfig', () => {
   it('reads a service account, region and host override', () => {
@@ -87,5 +87,30 @@ describe('loadMixpanelConfig', () => {
 describe('redact', () => {
   it('replaces every secret', () => {
     expect(redact('a abcd1234 b abcd1234', ['abcd1234'])).toBe('a [redacted] b [redacted]');
+  });
+});
+
+describe('secrets in every form', () => {
+  it('redacts secrets of any length and the Basic-auth encodings requests carry', () => {
+    const config = loadMixpanelConfig({
+      MIXPANEL_SERVICE_ACCOUNT_USERNAME: 'sa.user',
+      MIXPANEL_SERVICE_ACCOUNT_SECRET: 'k9"',
+      MIXPANEL_PROJECT_ID: '7',
+      MIXPANEL_PROJECT_TOKEN: 'ab',
+    });
+    const header = `Basic ${Buffer.from('sa.user:k9"').toString('base64')}`;
+    const text = `echo: {"authorization":"${header}"} token=ab in ${JSON.stringify({ s: 'k9"' })} and ${encodeURIComponent('k9"')}`;
+    const clean = redact(text, config.secrets);
+    expect(clean).not.toContain(Buffer.from('sa.user:k9"').toString('base64'));
+    expect(clean).not.toContain('k9');
+    expect(clean).not.toMatch(/\bab\b/);
+    expect(clean).toContain('Basic [redacted]');
+  });
+
+  it('finds the secrets of an environment even when its settings do not load', () => {
+    const env = { MIXPANEL_API_SECRET: 'zz', MIXPANEL_PROJECT_ID: 'not-a-number' };
+    expect(() => loadMixpanelConfig(env)).toThrow();
+    const secrets = secretsFromEnv(env);
+    expect(redact('x zz y', secrets)).toBe('x [redacted] y');
   });
 });

@@ -136,7 +136,8 @@ export function loadMixpanelConfig(
   if (needs.token && token === undefined) {
     throw new ConfigError('MIXPANEL_PROJECT_TOKEN is required for /track, /engage and /groups');
   }
-  const secrets = [saSecret, apiSecret, token].filter((s): s is string => s !== undefined && s.length > 0);
+  const basic = auth === undefined ? [] : [basicAuthUser(auth)];
+  const secrets = secretForms([saSecret, apiSecret, token], basic);
   return {
     region,
     apiHost,
@@ -146,11 +147,84 @@ export function loadMixpanelConfig(
   };
 }
 
-/** Replaces every secret value (and its Basic-auth encodings) in a text with `[redacted]`. */
+/** The `user:password` of the Basic authorization `/import` requests carry. */
+export function basicAuthUser(auth: MixpanelAuth): string {
+  return auth.kind === 'service-account'
+    ? `${auth.username}:${auth.secret}`
+    : auth.kind === 'api-secret'
+      ? `${auth.secret}:`
+      : `${auth.token}:`;
+}
+
+/**
+ * Every form in which a secret can show up in a text: as it is, URL-encoded (form bodies, query
+ * strings), escaped inside JSON, and each `user:password` of Basic authorization in base64 (what a
+ * server that echoes request headers sends back), longest first so that no shorter form breaks a
+ * longer one before it is replaced.
+ */
+export function secretForms(
+  secrets: ReadonlyArray<string | undefined>,
+  basicUsers: readonly string[] = [],
+): string[] {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (secret === undefined || secret === '') continue;
+    forms.add(secret);
+    forms.add(encodeURIComponent(secret));
+    forms.add(JSON.stringify(secret).slice(1, -1));
+  }
+  for (const user of basicUsers) {
+    const base64 = Buffer.from(user).toString('base64');
+    forms.add(base64);
+    forms.add(base64.replace(/=+$/, ''));
+    forms.add(Buffer.from(user).toString('base64url'));
+  }
+  forms.delete('');
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+const SECRET_VARIABLES = [
+  'MIXPANEL_SERVICE_ACCOUNT_SECRET',
+  'MIXPANEL_API_SECRET',
+  'MIXPANEL_PROJECT_TOKEN',
+  'SNOWFLAKE_PASSWORD',
+  'SNOWFLAKE_PRIVATE_KEY_PASSPHRASE',
+] as const;
+
+/**
+ * The secrets of an environment, for scrubbing errors and logs; never throws (settings that do not
+ * load still have their secrets scrubbed).
+ */
+export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  const raw: string[] = [];
+  for (const name of SECRET_VARIABLES) {
+    const direct = env[name];
+    if (direct !== undefined && direct !== '') raw.push(direct);
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    try {
+      raw.push(readFileSync(file, 'utf8').trim());
+    } catch {
+      // unreadable: nothing of it can leak either
+    }
+  }
+  let loaded: string[] = [];
+  try {
+    loaded = loadMixpanelConfig(env, { importAuth: false }).secrets;
+  } catch {
+    // contradictory settings: their raw values are scrubbed all the same
+  }
+  return [...new Set([...loaded, ...secretForms(raw)])].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Replaces every secret in a text with `[redacted]`, whatever its length: pass the forms of
+ * `secretForms` (a config's `secrets` are those already), longest first.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret.length < 4) continue;
+    if (secret === '' || !out.includes(secret)) continue;
     out = out.split(secret).join('[redacted]');
   }
   return out;

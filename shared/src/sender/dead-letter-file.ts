@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DeadLetterEntry } from './report.js';
 import { redact } from './config.js';
@@ -8,6 +8,19 @@ import { redact } from './config.js';
 function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value !== 'bigint') return value;
   return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+}
+
+/**
+ * An entry as one JSON line. A record JSON cannot hold (nested deeper than the stack allows) is
+ * written as a note saying so, so one such record never stops the file.
+ */
+function entryLine(entry: DeadLetterEntry): string {
+  try {
+    return JSON.stringify(entry, jsonSafe);
+  } catch (error) {
+    const { record: _record, payload: _payload, ...rest } = entry;
+    return JSON.stringify({ ...rest, record: `[not representable as JSON: ${(error as Error).message}]` });
+  }
 }
 
 export interface DeadLetterSink {
@@ -21,7 +34,10 @@ export interface DeadLetterSink {
  */
 export function createDeadLetterFile(path: string, secrets: readonly string[]): DeadLetterSink {
   mkdirSync(dirname(path), { recursive: true });
-  const stream = createWriteStream(path, { flags: 'a' });
+  // Records hold user data: the file is 0600, also when it existed before with wider permissions.
+  const fd = openSync(path, 'a', 0o600);
+  fchmodSync(fd, 0o600);
+  const stream = createWriteStream(path, { fd });
   let failed: Error | undefined;
   stream.on('error', (error) => {
     failed = new Error(`cannot write the dead-letter file ${path}: ${error.message}`);
@@ -32,7 +48,7 @@ export function createDeadLetterFile(path: string, secrets: readonly string[]): 
   return {
     async write(entry) {
       check();
-      if (!stream.write(`${redact(JSON.stringify(entry, jsonSafe), secrets)}\n`)) await once(stream, 'drain');
+      if (!stream.write(`${redact(entryLine(entry), secrets)}\n`)) await once(stream, 'drain');
     },
     async close() {
       check();

@@ -1,7 +1,7 @@
 import type { Payload } from '../payload/index.js';
 import { redact } from './config.js';
 import type { DeadLetterSink } from './dead-letter-file.js';
-import type { DeadLetterEntry, DeadLetterStage, DeliveryReport } from './report.js';
+import type { DeadLetterEntry, DeadLetterStage, DeliveryReport, Undelivered } from './report.js';
 
 /**
  * A record that did not get through, in whichever form the sender still holds it: its JSON text,
@@ -19,6 +19,11 @@ export interface DeadLetterReason {
   reason: string;
   field?: string;
   unsent?: boolean;
+  /**
+   * Not the records' fault: an answer about the request (not its records) or none. Default: the
+   * `exhausted` stage is, the others are not.
+   */
+  failed?: boolean;
 }
 
 export interface DeadLetterAccounting {
@@ -26,7 +31,7 @@ export interface DeadLetterAccounting {
   deadLetter(records: readonly UndeliveredRecord[], why: DeadLetterReason): Promise<void>;
   /** Tells the listeners about a record whose delivery is uncertain (it is not dead-lettered). */
   notifyUndelivered(record: UndeliveredRecord): void;
-  onUndelivered(listener: (original: unknown) => void): () => void;
+  onUndelivered(listener: (original: unknown, why: Undelivered) => void): () => void;
 }
 
 /** Longest reason kept as a key of `rejectedByReason`; longer ones are cut there (not in entries). */
@@ -41,22 +46,36 @@ export function createDeadLetterAccounting(
   report: DeliveryReport,
   sink: DeadLetterSink | undefined,
   secrets: readonly string[],
+  /** Records that failed for a reason not theirs go back to the caller (see SenderOptions). */
+  retryFailedLater = false,
 ): DeadLetterAccounting {
-  const listeners = new Set<(original: unknown) => void>();
+  const listeners = new Set<(original: unknown, why: Undelivered) => void>();
+  const uncertain: Undelivered = { cause: 'uncertain', reason: 'Mixpanel refused records it did not name' };
 
-  function notifyUndelivered(record: UndeliveredRecord): void {
+  function tell(record: UndeliveredRecord, why: Undelivered): void {
     if (listeners.size === 0) return;
     const original =
       record.original ??
       record.payload?.body ??
       (record.json !== undefined ? (JSON.parse(record.json) as unknown) : undefined);
-    for (const listener of listeners) listener(original);
+    for (const listener of listeners) listener(original, why);
   }
 
   return {
-    notifyUndelivered,
+    notifyUndelivered: (record) => tell(record, uncertain),
     async deadLetter(records, why) {
       const reason = redact(why.reason, secrets);
+      const failed = why.failed ?? why.stage === 'exhausted';
+      const cause: Undelivered = {
+        cause: failed ? 'failed' : why.stage === 'validation' ? 'invalid' : 'refused',
+        reason,
+      };
+      if (failed && retryFailedLater) {
+        report.toRetry += records.length;
+        report.toRetryBecause ??= reason;
+        for (const record of records) tell(record, cause);
+        return;
+      }
       const key = `${why.stage}: ${reason.length > REASON_KEY_LENGTH ? `${reason.slice(0, REASON_KEY_LENGTH - 3)}...` : reason}`;
       for (const record of records) {
         report.deadLettered++;
@@ -68,7 +87,7 @@ export function createDeadLetterAccounting(
         const entry: DeadLetterEntry = { record: record.original ?? payload, stage: why.stage, reason };
         if (payload !== undefined) entry.payload = payload;
         if (why.field !== undefined) entry.field = why.field;
-        notifyUndelivered(record);
+        tell(record, cause);
         await sink?.write(entry);
       }
     },

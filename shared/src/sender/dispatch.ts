@@ -136,6 +136,7 @@ export function createDispatcher(settings: DispatchSettings): Dispatcher {
           await accounting.deadLetter(await batch.items(), {
             stage: decision.stage,
             reason: decision.reason,
+            ...(decision.failed === true ? { failed: true } : {}),
           });
           return;
       }
@@ -155,7 +156,8 @@ export function createDispatcher(settings: DispatchSettings): Dispatcher {
   async function partialFailure(items: Item[], body: string): Promise<void> {
     const answer = readStrictFailure(body, items.length, (i) => insertIdOf(items[i] as Item));
     if (answer.kind === 'refused') {
-      await accounting.deadLetter(items, { stage: 'mixpanel', reason: answer.reason });
+      // A strict 400 names its failed records; one that names none was not about them.
+      await accounting.deadLetter(items, { stage: 'mixpanel', reason: answer.reason, failed: true });
       return;
     }
     const { failedAt, unattributed } = answer;

@@ -9,6 +9,18 @@ export interface DeadLetterEntry {
   field?: string;
 }
 
+/**
+ * Why a record was not delivered, for callers that act on it: `invalid` (it never became a valid
+ * payload), `refused` (Mixpanel refused that record), `uncertain` (Mixpanel refused records of its
+ * batch without naming them), `failed` (not delivered for a reason that is not the record's:
+ * credentials refused, an outage outlasting the retries, an unexpected answer; sending it again later
+ * can deliver it).
+ */
+export interface Undelivered {
+  cause: 'invalid' | 'refused' | 'uncertain' | 'failed';
+  reason: string;
+}
+
 export interface DeliveryReport {
   recordsIn: number;
   delivered: number;
@@ -20,6 +32,13 @@ export interface DeliveryReport {
    * ID we sent): neither delivered nor dead-lettered. in = delivered + deadLettered + unattributed.
    */
   unattributedFailures: number;
+  /**
+   * Records that failed for a reason not theirs, left to the caller to send again (only with the
+   * sender's `retryFailedLater`): in = delivered + deadLettered + unattributed + toRetry.
+   */
+  toRetry: number;
+  /** The first of their reasons. */
+  toRetryBecause?: string;
   /** Dead-lettered records by stage and reason. */
   rejectedByReason: Record<string, number>;
   requests: number;
@@ -40,6 +59,7 @@ export function emptyReport(): DeliveryReport {
     deadLettered: 0,
     unsent: 0,
     unattributedFailures: 0,
+    toRetry: 0,
     rejectedByReason: {},
     requests: 0,
     retriedRequests: 0,
@@ -60,6 +80,9 @@ export function formatReport(report: DeliveryReport): string {
   ];
   if (report.unattributedFailures > 0) {
     lines.push(`failed, unnamed:   ${report.unattributedFailures} (Mixpanel did not say which records)`);
+  }
+  if (report.toRetry > 0) {
+    lines.push(`not delivered:     ${report.toRetry}, sent again by the next run (${report.toRetryBecause})`);
   }
   for (const [reason, count] of Object.entries(report.rejectedByReason)
     .sort((a, b) => b[1] - a[1])

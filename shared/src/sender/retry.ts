@@ -45,7 +45,7 @@ export type RetryDecision =
   | { action: 'wait'; afterMs: number; attempts: Attempts }
   | { action: 'split' }
   | { action: 'stop'; reason: string }
-  | { action: 'dead-letter'; stage: 'mixpanel' | 'exhausted'; reason: string };
+  | { action: 'dead-letter'; stage: 'mixpanel' | 'exhausted'; reason: string; failed?: boolean };
 
 export interface RetryInput {
   outcome: RequestOutcome;
@@ -113,7 +113,14 @@ export function decideRetry(input: RetryInput): RetryDecision {
     case 'refused':
       return input.endpoint === 'import' && status === 400
         ? { action: 'partial', body }
-        : { action: 'dead-letter', stage: 'mixpanel', reason: `HTTP ${status}: ${body.slice(0, 300)}` };
+        : {
+            action: 'dead-letter',
+            stage: 'mixpanel',
+            reason: `HTTP ${status}: ${body.slice(0, 300)}`,
+            // Beyond 400, an answer Mixpanel's API does not give about records (404, 405, a proxy's
+            // 407…): the request failed, not its records.
+            ...(status !== 400 ? { failed: true } : {}),
+          };
   }
 }
 

@@ -7,7 +7,7 @@ import type { DeadLetterSink } from './dead-letter-file.js';
 import { createDeadLetterAccounting, type UndeliveredRecord } from './dead-letters.js';
 import { createDispatcher } from './dispatch.js';
 import { RateLimiter } from './rate-limit.js';
-import { emptyReport, type DeliveryReport } from './report.js';
+import { emptyReport, type DeliveryReport, type Undelivered } from './report.js';
 import { basicAuth, endpointUrl } from './request.js';
 import { createTransport, type Transport } from './transport.js';
 
@@ -36,6 +36,13 @@ export interface SenderOptions {
   bytesPerMinute?: number;
   /** Where undelivered records go (default: nowhere; they are still counted in the report). */
   deadLetter?: DeadLetterSink;
+  /**
+   * Records not delivered for a reason that is not theirs (cause `failed`: credentials refused, an
+   * outage outlasting the retries, rate-limit waits exhausted, an answer about the request) are left
+   * to the caller, which sends them again: counted in `report.toRetry`, not dead-lettered. For
+   * callers that can read their records again (a sync re-reads the rows on its next run). Default false.
+   */
+  retryFailedLater?: boolean;
   /** HTTP(S) client (default: keep-alive pools sized to `concurrency`, closed by `flush`). */
   transport?: Transport;
   /** Jitter source (default `Math.random`), clock and timer: for tests. */
@@ -75,7 +82,7 @@ export interface Sender {
    * was not delivered, or whose delivery Mixpanel left uncertain; returns a function that removes it.
    * Callers that remember what they sent (e.g. profile hashes) use it to forget those records.
    */
-  onUndelivered(listener: (original: unknown) => void): () => void;
+  onUndelivered(listener: (original: unknown, why: Undelivered) => void): () => void;
   readonly report: DeliveryReport;
 }
 
@@ -108,7 +115,12 @@ export function createSender(config: MixpanelConfig, options: SenderOptions = {}
   const ownsTransport = options.transport === undefined;
   const report = emptyReport();
   const startedAt = now();
-  const accounting = createDeadLetterAccounting(report, options.deadLetter, config.secrets);
+  const accounting = createDeadLetterAccounting(
+    report,
+    options.deadLetter,
+    config.secrets,
+    options.retryFailedLater,
+  );
   const dispatcher = createDispatcher({
     concurrency,
     timeoutMs: options.timeoutMs ?? 60_000,

@@ -79,15 +79,22 @@ export async function* slicePages(
     const cursors = chunk.getColumnVector(dataColumns);
     const keyTexts = chunk.getColumnVector(dataColumns + 1);
     const keys = keyColumn >= 0 && keyColumn < dataColumns ? (columns[keyColumn] as unknown[]) : undefined;
-    const sameAs = (i: number, key: unknown, cursor: unknown, keyText: () => unknown) => {
-      const own = keys?.[i];
-      if (keys !== undefined && own !== key && (typeof own !== 'object' || own === null)) return false;
-      return cursors.getItem(i) === cursor && keyTexts.getItem(i) === keyText();
+    // Row i shares row i − 1's (cursor, key): told from the keys' converted values first (one
+    // comparison per row, no text made), then from the texts, only for keys that are equal or objects.
+    const repeats = (i: number): boolean => {
+      if (i === 0) {
+        if (previous === undefined) return false;
+        const own = keys?.[0];
+        if (keys !== undefined && own !== previous.key && (typeof own !== 'object' || own === null))
+          return false;
+        return cursors.getItem(0) === previous.cursor && keyTexts.getItem(0) === previous.keyText;
+      }
+      if (keys !== undefined) {
+        const own = keys[i];
+        if (own !== keys[i - 1] && (typeof own !== 'object' || own === null)) return false;
+      }
+      return cursors.getItem(i) === cursors.getItem(i - 1) && keyTexts.getItem(i) === keyTexts.getItem(i - 1);
     };
-    const repeats = (i: number): boolean =>
-      i === 0
-        ? previous !== undefined && sameAs(0, previous.key, previous.cursor, () => previous?.keyText)
-        : sameAs(i, keys?.[i - 1], cursors.getItem(i - 1), () => keyTexts.getItem(i - 1));
     const position = (i: number): PagePosition => {
       const cursor = cursors.getItem(i);
       const at = { cursor: cursor === null ? '' : String(cursor), key: String(keyTexts.getItem(i)) };

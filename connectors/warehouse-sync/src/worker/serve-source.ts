@@ -23,6 +23,9 @@ export function serveSource(data: SourceWorkerData, port: MessagePort): Promise<
   const source = createSource(data.definition, data.definitionDir);
   const map = pageMapper(data.definition);
   const streams = new Map<number, Stream>();
+  /** Streams still reading: closing waits for them (DuckDB aborts the process when its thread is
+   * terminated while a query is fetching). */
+  const reading = new Set<Promise<void>>();
   const post = (reply: SourceReply) => port.postMessage(reply);
 
   async function stream(id: number, request: Extract<SourceRequest, { op: 'pages' }>): Promise<void> {
@@ -44,12 +47,25 @@ export function serveSource(data: SourceWorkerData, port: MessagePort): Promise<
     }
   }
 
+  /** Stops every stream and waits until each has ended its read. */
+  async function stopReading(): Promise<void> {
+    for (const state of streams.values()) {
+      state.stopped = true;
+      state.wake?.();
+      state.wake = undefined;
+    }
+    await Promise.all([...reading]);
+  }
+
   return new Promise((resolve) => {
     port.on('message', (request: SourceRequest) => {
       switch (request.op) {
-        case 'pages':
-          void stream(request.id, request);
+        case 'pages': {
+          const read = stream(request.id, request);
+          reading.add(read);
+          void read.finally(() => reading.delete(read));
           return;
+        }
         case 'more':
         case 'stop': {
           const state = streams.get(request.id);
@@ -68,7 +84,7 @@ export function serveSource(data: SourceWorkerData, port: MessagePort): Promise<
               ? source.connect().then(() => undefined)
               : request.op === 'maxCursor'
                 ? source.maxCursor()
-                : source.close().then(() => undefined);
+                : stopReading().then(() => source.close());
           work.then(
             (value) => {
               post(value === undefined ? { id: request.id, ok: true } : { id: request.id, ok: true, value });
