@@ -69,14 +69,7 @@ const bigquerySource = z.strictObject({
   ...queryOrTable,
 });
 
-const sourceSchema = z
-  .discriminatedUnion('type', [duckdbSource, snowflakeSource, bigquerySource])
-  .refine((s) => (s.query === undefined) !== (s.table === undefined), {
-    message: 'give exactly one of query or table',
-    path: ['query'],
-  });
-
-/** A duration like `30s`, `15m`, `2h`, `1d`. */
+/** A duration like `30s`, `15m`, `2h`, `1d`, in seconds. */
 const duration = z
   .string()
   .regex(/^\d+\s*(s|m|h|d)$/, 'must be a duration such as 30s, 15m, 2h or 1d')
@@ -84,6 +77,39 @@ const duration = z
     const value = Number.parseInt(text, 10);
     const unit = text.trim().slice(-1);
     return value * { s: 1, m: 60, h: 3600, d: 86400 }[unit as 's' | 'm' | 'h' | 'd'];
+  });
+
+/** libpq's `sslmode` values, with libpq's meaning (see docs/warehouse-sync.md). */
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+
+/**
+ * The connection keys PostgreSQL and Redshift share. Each may come from libpq's variable instead
+ * (PGHOST, PGPORT, PGDATABASE, PGUSER, PGSSLMODE, PGSSLROOTCERT); the password never comes from
+ * the definition: PGPASSWORD or PGPASSWORD_FILE.
+ */
+const postgresConnection = {
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65_535).optional(),
+  database: z.string().min(1).optional(),
+  user: z.string().min(1).optional(),
+  /** The schema unqualified names in the query or table resolve in (the session's search_path). */
+  schema: z.string().min(1).optional(),
+  ssl: z.enum(SSL_MODES).optional(),
+  /** A PEM file of the certificate authorities that verify the server (verify-ca, verify-full). */
+  ssl_root_cert: z.string().min(1).optional(),
+  /** Longest time one statement (one page fetch) may run; default 15m. */
+  statement_timeout: duration.optional(),
+  ...queryOrTable,
+};
+
+const postgresSource = z.strictObject({ type: z.literal('postgres'), ...postgresConnection });
+const redshiftSource = z.strictObject({ type: z.literal('redshift'), ...postgresConnection });
+
+const sourceSchema = z
+  .discriminatedUnion('type', [duckdbSource, snowflakeSource, bigquerySource, postgresSource, redshiftSource])
+  .refine((s) => (s.query === undefined) !== (s.table === undefined), {
+    message: 'give exactly one of query or table',
+    path: ['query'],
   });
 
 export const syncDefinitionSchema = z

@@ -13,6 +13,12 @@ export {
   SnowflakeSettingsError,
   type SnowflakeSourceOptions,
 } from './sources/snowflake.js';
+export {
+  createPostgresSource,
+  postgresOptionsFrom,
+  PostgresSettingsError,
+  type PostgresSourceOptions,
+} from './sources/postgres.js';
 export { StateStore, syncStateSchema, type SyncState } from './state.js';
 export { runSync, type RunOptions, type RunReport } from './run.js';
 export { createSource } from './sources/create.js';

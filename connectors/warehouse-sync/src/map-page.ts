@@ -68,7 +68,8 @@ export function windowFor(definition: SyncDefinition, window: PlainReadWindow): 
 export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPage {
   const primaryKey = definition.source.primary_key;
   const options = { mode: definition.mode, keyColumns: [primaryKey] };
-  const profiles = definition.mapping.type === 'profiles';
+  // Profiles and groups are sent only when changed: each row carries a hash of what it maps to.
+  const profiles = definition.mapping.type === 'profiles' || definition.mapping.type === 'groups';
   const cursor = definition.source.cursor;
   const refuseNullCursor = cursor !== undefined && definition.source.null_cursor === 'dead_letter';
   const mapRow = (row: Row): MappedRow => {

@@ -8,6 +8,7 @@ import {
   type IdentityModel,
   type Payload,
 } from '@idmerge/shared';
+import { correctionWarnings } from './correction-warnings.js';
 import type { SyncDefinition } from './definition.js';
 import type { WarehouseSource } from './sources/source.js';
 
@@ -192,7 +193,7 @@ export async function previewSync(
       .slice(0, 5),
   };
   report.devicesPerUser.average = users > 0 ? devicesTotal / users : 0;
-  report.warnings = [...warnings.values()];
+  report.warnings = [...correctionWarnings(definition), ...warnings.values()];
   report.predictedClusters =
     clusters.length <= 50 ? clusters : clusters.filter((c) => c.members.length > 1).slice(0, 50);
   return report;

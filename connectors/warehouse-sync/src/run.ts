@@ -117,7 +117,10 @@ export async function runSync(
     },
   };
   const primaryKey = definition.source.primary_key;
-  const profiles = definition.mapping.type === 'profiles' ? new ProfileHashes(store.dir) : undefined;
+  const profiles =
+    definition.mapping.type === 'profiles' || definition.mapping.type === 'groups'
+      ? new ProfileHashes(store.dir)
+      : undefined;
   if (profiles && options.fullRefresh) profiles.clear();
   // Settled rows are delivered, refused by Mixpanel, or dead-lettered as invalid. A row that failed
   // for another reason is not: the checkpoint never passes its page, and the run stops reading.

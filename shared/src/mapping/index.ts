@@ -16,6 +16,10 @@ export {
   type ColumnMapping,
   type ColumnMappingInput,
   type EventsMapping,
+  type GroupsMapping,
+  PROFILE_OPERATIONS,
+  GROUP_OPERATIONS,
+  type ProfileOperation,
   type IdentitiesMapping,
   type ProfilesMapping,
 } from './warehouse/column-mapping.js';

@@ -68,7 +68,7 @@ function write(res: ServerResponse, answer: Answer, cors: Record<string, string>
 }
 
 /**
- * A local, Mixpanel-compatible ingestion server (the spec's "ingestion API"): `/import`, `/track`,
+ * A local, Mixpanel-compatible ingestion server (Mixpanel's ingestion API): `/import`, `/track`,
  * `/engage`, `/groups` as Mixpanel and its own client libraries speak them, identity resolution with
  * the core model, seeded faults, and inspection under `/_sandbox/`. Every answer carries CORS
  * headers; every request is counted and logged.

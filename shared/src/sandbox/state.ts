@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createIdentityModel, type IdentityModel, type IngestOutcome } from '../identity/index.js';
 import type { IdMergeMode, JsonObject, MixpanelEvent } from '../payload/index.js';
 import { validateEngageUpdate, validateGroupUpdate, type Violation } from '../validation/index.js';
+import { applyGroupOperation } from './groups.js';
 import { applyProfileOperation } from './profiles.js';
 
 /** What became of the records the sandbox received (requests are counted by RequestStats). */
@@ -189,7 +190,8 @@ export class SandboxState {
       return;
     }
     const profile = store.get(key) ?? {};
-    applyProfileOperation(profile, update);
+    if (kind === 'engage') applyProfileOperation(profile, update);
+    else applyGroupOperation(profile, update);
     store.set(key, profile);
     this.stats.profile_updates++;
   }

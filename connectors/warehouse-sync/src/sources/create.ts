@@ -2,12 +2,14 @@ import { isAbsolute, resolve } from 'node:path';
 import type { SyncDefinition } from '../definition.js';
 import { bigQueryOptionsFrom, createBigQuerySource } from './bigquery.js';
 import { createDuckDbSource } from './duckdb.js';
+import { mappedColumns } from '../mapping-columns.js';
+import { createPostgresSource, postgresOptionsFrom } from './postgres.js';
 import { createSnowflakeSource, snowflakeOptionsFrom } from './snowflake.js';
 import type { WarehouseSource } from './source.js';
 
 /**
  * The source a definition names. Relative DuckDB paths are relative to the definition file;
- * Snowflake and BigQuery settings missing from the definition are read from `env`.
+ * Snowflake, BigQuery, PostgreSQL and Redshift settings missing from the definition are read from `env`.
  */
 export function createSource(
   definition: SyncDefinition,
@@ -34,5 +36,11 @@ export function createSource(
       return createSnowflakeSource(snowflakeOptionsFrom(source, env));
     case 'bigquery':
       return createBigQuerySource(bigQueryOptionsFrom(source, env));
+    case 'postgres':
+    case 'redshift':
+      return createPostgresSource({
+        ...postgresOptionsFrom(source, env, definitionDir),
+        mappedColumns: mappedColumns(definition.mapping),
+      });
   }
 }

@@ -44,10 +44,43 @@ export const identitiesMappingSchema = z.strictObject({
   non_uuid_fallback: z.enum(['merge', 'skip']).default('merge'),
 });
 
+/** The `/engage` operations a column's value can be the operand of (ingestion API, profile operations). */
+export const PROFILE_OPERATIONS = [
+  '$set',
+  '$set_once',
+  '$add',
+  '$union',
+  '$append',
+  '$remove',
+  '$unset',
+] as const;
+/** The `/groups` operations: no `$add` and no `$append` on group profiles. */
+export const GROUP_OPERATIONS = ['$set', '$set_once', '$union', '$remove', '$unset'] as const;
+export type ProfileOperation = (typeof PROFILE_OPERATIONS)[number];
+
+const profileOperation = z.enum(PROFILE_OPERATIONS);
+const groupOperation = z.enum(GROUP_OPERATIONS, {
+  error: `groups support ${GROUP_OPERATIONS.join(', ')} (not $add or $append)`,
+});
+
 export const profilesMappingSchema = z.strictObject({
   type: z.literal('profiles'),
   user_id: z.string().min(1),
-  operation: z.enum(['$set', '$set_once']).default('$set'),
+  /** The operation for every property column not named in `operations`. */
+  operation: profileOperation.default('$set'),
+  /** Column → operation its value is the operand of (`$unset`: a property name or a list of names). */
+  operations: z.record(z.string().min(1), profileOperation).optional(),
+  properties,
+});
+
+export const groupsMappingSchema = z.strictObject({
+  type: z.literal('groups'),
+  /** The project's group key, e.g. `company_id` (a constant, not a column). */
+  group_key: z.string().min(1),
+  /** The column holding each row's group ID. */
+  group_id: z.string().min(1),
+  operation: groupOperation.default('$set'),
+  operations: z.record(z.string().min(1), groupOperation).optional(),
   properties,
 });
 
@@ -55,6 +88,7 @@ export const columnMappingSchema = z.discriminatedUnion('type', [
   eventsMappingSchema,
   identitiesMappingSchema,
   profilesMappingSchema,
+  groupsMappingSchema,
 ]);
 
 export type ColumnMappingInput = z.input<typeof columnMappingSchema>;
@@ -62,3 +96,4 @@ export type ColumnMapping = z.output<typeof columnMappingSchema>;
 export type EventsMapping = z.output<typeof eventsMappingSchema>;
 export type IdentitiesMapping = z.output<typeof identitiesMappingSchema>;
 export type ProfilesMapping = z.output<typeof profilesMappingSchema>;
+export type GroupsMapping = z.output<typeof groupsMappingSchema>;

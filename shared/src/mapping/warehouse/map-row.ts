@@ -6,7 +6,14 @@ import { deriveInsertId, insertIdFrom } from '../insert-id.js';
 import { guarded, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
 import { parseEventTime } from '../time.js';
 import { toJsonValue } from '../json-value.js';
-import type { ColumnMapping, EventsMapping, IdentitiesMapping, ProfilesMapping } from './column-mapping.js';
+import type {
+  ColumnMapping,
+  EventsMapping,
+  GroupsMapping,
+  IdentitiesMapping,
+  ProfilesMapping,
+} from './column-mapping.js';
+import { operationRecords, type OperationPlan } from './profile-columns.js';
 
 export interface RowMappingOptions {
   mode: IdMergeMode;
@@ -108,11 +115,25 @@ function identityColumns(mapping: ColumnMapping): Set<string> {
       return usedColumns(mapping.event, mapping.time, mapping.device_id, mapping.user_id, mapping.insert_id);
     case 'profiles':
       return usedColumns(mapping.user_id);
+    case 'groups':
+      return usedColumns(mapping.group_id);
   }
 }
 
-function plan(mapping: EventsMapping | ProfilesMapping): PropertyPlan {
+function plan(mapping: EventsMapping | ProfilesMapping | GroupsMapping): PropertyPlan {
   return propertyPlan(mapping, () => identityColumns(mapping), mapping.properties);
+}
+
+const operationPlans = new WeakMap<object, OperationPlan>();
+
+/** The property plan of a profiles or groups mapping, with each column's operation. */
+function operationPlan(mapping: ProfilesMapping | GroupsMapping): OperationPlan {
+  let found = operationPlans.get(mapping);
+  if (found === undefined) {
+    found = { ...plan(mapping), operation: mapping.operation, operations: mapping.operations ?? {} };
+    operationPlans.set(mapping, found);
+  }
+  return found;
 }
 
 /**
@@ -239,18 +260,28 @@ function mapIdentitiesRow(
 
 function mapProfilesRow(row: Row, mapping: ProfilesMapping, options: RowMappingOptions): Payload[] {
   const user = requiredId(row, mapping.user_id, 'user_id');
-  const properties = rowProperties(row, plan(mapping));
-  return [
-    {
-      endpoint: 'engage',
-      body: {
-        $distinct_id: user,
-        [mapping.operation]: properties,
-        $ip: 0,
-        ...(options.token !== undefined ? { $token: options.token } : {}),
-      },
+  return operationRecords(row, operationPlan(mapping)).map(([operation, operand]) => ({
+    endpoint: 'engage' as const,
+    body: {
+      $distinct_id: user,
+      [operation]: operand,
+      $ip: 0,
+      ...(options.token !== undefined ? { $token: options.token } : {}),
     },
-  ];
+  }));
+}
+
+function mapGroupsRow(row: Row, mapping: GroupsMapping, options: RowMappingOptions): Payload[] {
+  const group = requiredId(row, mapping.group_id, 'group_id');
+  return operationRecords(row, operationPlan(mapping)).map(([operation, operand]) => ({
+    endpoint: 'groups' as const,
+    body: {
+      $group_key: mapping.group_key,
+      $group_id: group,
+      [operation]: operand,
+      ...(options.token !== undefined ? { $token: options.token } : {}),
+    },
+  }));
 }
 
 /** Turns one warehouse row into Mixpanel payloads through a column mapping. */
@@ -263,7 +294,9 @@ export function mapWarehouseRow(row: Row, mapping: ColumnMapping, options: RowMa
         ? mapEventsRow(row, mapping, options)
         : mapping.type === 'identities'
           ? mapIdentitiesRow(row, mapping, options, record, warnings)
-          : mapProfilesRow(row, mapping, options);
+          : mapping.type === 'profiles'
+            ? mapProfilesRow(row, mapping, options)
+            : mapGroupsRow(row, mapping, options);
     return finalize(record, payloads, warnings, options);
   });
 }

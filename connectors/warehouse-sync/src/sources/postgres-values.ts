@@ -1,0 +1,177 @@
+import pg from 'pg';
+import { parse as parseArray } from 'postgres-array';
+import type { ColumnKind } from './window.js';
+
+/**
+ * How values arrive from PostgreSQL and Redshift (the text protocol, with the session in UTC and ISO
+ * date style), as the mapping expects them:
+ * - integers as numbers, `bigint` past 2^53 as exact bigints; `numeric` as numbers (integers past
+ *   2^53 as bigints); floats as numbers;
+ * - `timestamptz` as instants (Dates), so no `time_zone` is needed;
+ * - `timestamp` (no zone) as its wall-clock text `2025-11-22T08:00:00.123456`, which the mapping
+ *   reads in `time_zone`; `date` as `2025-11-22`; `time`, `interval` and other types as their text;
+ * - `json`/`jsonb` parsed; arrays of any of these as arrays; NULL as null.
+ */
+
+type Parser = (text: string) => unknown;
+
+/** A number, or an exact bigint for an integer a number cannot hold. */
+function integer(text: string): number | bigint {
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : BigInt(text);
+}
+
+function numeric(text: string): number | bigint | string {
+  if (/^-?\d+$/.test(text)) return integer(text);
+  const value = Number(text);
+  // NaN and ±Infinity have no JSON number: kept as their text, like any value JSON cannot hold.
+  return Number.isFinite(value) ? value : text;
+}
+
+function float(text: string): number | string {
+  const value = Number(text);
+  return Number.isFinite(value) ? value : text;
+}
+
+const timestampTz = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ) as Parser;
+
+/** What the session (TimeZone UTC, DateStyle ISO) prints for a timestamptz of years 1000–9999. */
+const UTC_TEXT = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?\+00$/;
+
+/**
+ * A zoned timestamp as an instant; `infinity` and dates BC stay text (no JS Date holds them). The
+ * session's UTC form is read directly (node-postgres's general parser measured ~4.5 µs a value, most
+ * of a timestamp column's cost); anything else goes through that parser.
+ */
+function instant(text: string): Date | string {
+  const utc = UTC_TEXT.exec(text);
+  if (utc !== null) {
+    const [, y, mo, d, h, mi, sec, fraction] = utc;
+    const ms = fraction === undefined ? 0 : Math.floor(Number(fraction.padEnd(6, '0')) / 1000);
+    return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), ms));
+  }
+  if (/^-?infinity$/.test(text) || text.endsWith(' BC')) return text;
+  const parsed = timestampTz(text);
+  return parsed instanceof Date && !Number.isNaN(parsed.getTime()) ? parsed : text;
+}
+
+const wallClock = (text: string) => text.replace(' ', 'T');
+const text = (value: string) => value;
+
+/** Element type → parser; the array types below parse their elements with these. */
+const SCALARS: Record<number, Parser> = {
+  16: (value) => value === 't' || value === 'true', // bool
+  20: integer, // int8
+  21: Number, // int2
+  23: Number, // int4
+  26: Number, // oid
+  700: float, // float4
+  701: float, // float8
+  1700: numeric,
+  114: (value) => JSON.parse(value) as unknown, // json
+  3802: (value) => JSON.parse(value) as unknown, // jsonb
+  1184: instant, // timestamptz
+  1114: wallClock, // timestamp
+  1082: text, // date
+  17: pg.types.getTypeParser(pg.types.builtins.BYTEA) as Parser, // bytea: a Buffer (base64 in JSON)
+};
+
+/** Array type → its element type. */
+const ARRAYS: Record<number, number> = {
+  1000: 16,
+  1016: 20,
+  1005: 21,
+  1007: 23,
+  1028: 26,
+  1021: 700,
+  1022: 701,
+  1231: 1700,
+  199: 114,
+  3807: 3802,
+  1185: 1184,
+  1115: 1114,
+  1182: 1082,
+  1001: 17,
+};
+
+/** Array types of text-like elements (text, varchar, char, uuid, time, interval, …): elements as text. */
+const TEXT_ARRAYS = new Set([1009, 1015, 1014, 2951, 1183, 1270, 1187, 1002, 1041, 651, 3221]);
+
+function parserFor(oid: number): Parser {
+  const scalar = SCALARS[oid];
+  if (scalar !== undefined) return scalar;
+  const element = ARRAYS[oid];
+  if (element !== undefined) {
+    const parse = SCALARS[element] as Parser;
+    return (value) => parseArray(value, parse);
+  }
+  if (TEXT_ARRAYS.has(oid)) return (value) => parseArray(value, text);
+  return text;
+}
+
+/** The type parsers every query of the source uses (the text format only; binary is never asked for). */
+export const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number) => parserFor(oid)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** Type names by OID, for `describe()` and for the casts of window parameters. */
+const TYPE_NAMES: Record<number, string> = {
+  16: 'boolean',
+  17: 'bytea',
+  18: 'char',
+  20: 'bigint',
+  21: 'smallint',
+  23: 'integer',
+  25: 'text',
+  26: 'oid',
+  114: 'json',
+  3802: 'jsonb',
+  700: 'real',
+  701: 'double precision',
+  1042: 'character',
+  1043: 'character varying',
+  1082: 'date',
+  1083: 'time',
+  1114: 'timestamp',
+  1184: 'timestamptz',
+  1186: 'interval',
+  1266: 'timetz',
+  1700: 'numeric',
+  2950: 'uuid',
+};
+
+export function typeName(oid: number): string {
+  const name = TYPE_NAMES[oid];
+  if (name !== undefined) return name;
+  const element = ARRAYS[oid];
+  if (element !== undefined) return `${TYPE_NAMES[element] ?? `oid ${element}`}[]`;
+  return `oid ${oid}`;
+}
+
+/** What a column of this type lets the read window do with it (see window.ts). */
+export function columnKind(oid: number): ColumnKind {
+  switch (oid) {
+    case 1114:
+    case 1184:
+      return 'timestamp';
+    case 1082:
+      return 'date';
+    case 20:
+    case 21:
+    case 23:
+    case 700:
+    case 701:
+    case 1700:
+      return 'number';
+    case 25:
+    case 1042:
+    case 1043:
+      return 'text';
+    case 16:
+    case 1083:
+    case 2950:
+      return 'orderable';
+    default:
+      return 'unorderable';
+  }
+}
