@@ -4,8 +4,8 @@ import { idVerdict, isAnonUuidForm } from '../validation/index.js';
 import type { MappingIssue } from './issues.js';
 
 /**
- * The one home of "which identity properties does each ID Merge API get"
- * (../shared/spec/id-merge.md). The Segment mapper (segment/map-call.ts), the warehouse mapper
+ * The one home of "which identity properties does each ID Merge API get" (the ID Merge rules in
+ * docs and the conformance cases). The Segment mapper (segment/map-call.ts), the warehouse mapper
  * (warehouse/map-row.ts) and `idmerge import` (flat-row.ts, through the warehouse mapper) build
  * every identity property here:
  *

@@ -153,8 +153,15 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
     answer(request).then(
       (result) => send(request, response, result, started),
       (error: unknown) => {
+        // The body was not read to its end: the rest of it would be taken as the next request on
+        // this connection, so the answer closes it.
         if (error instanceof BodyError)
-          return send(request, response, fail(error.status, error.message), started);
+          return send(
+            request,
+            response,
+            fail(error.status, error.message, { headers: { Connection: 'close' } }),
+            started,
+          );
         logger.error('request failed', {
           error: error instanceof Error ? (error.stack ?? error.message) : String(error),
         });

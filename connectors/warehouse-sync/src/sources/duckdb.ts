@@ -31,8 +31,8 @@ const DEFAULT_MEMORY_LIMIT = '256MB';
 
 /**
  * Rows sorted together in one slice of a window (see sliceBounds). DuckDB's memory for a sorted
- * slice goes well past its memory_limit (measured: ~150 MB for 250,000 rows of 16 columns), and
- * smaller slices cost no speed on a table stored roughly in cursor order (zone maps skip the rest).
+ * slice goes well past its memory_limit, so slices stay small; on a table stored roughly in cursor
+ * order they cost no speed (zone maps skip the rest). Figures: docs/benchmarks.md.
  */
 const ROWS_PER_SLICE = 50_000;
 
@@ -53,9 +53,8 @@ const isInMemory = (database: string) => database === '' || database.startsWith(
  * The database is opened for each operation (describing, the window's maximum, the slice bounds,
  * every slice) and closed after it, read-only when it is a file. While a database is open DuckDB
  * keeps the table blocks it read (up to its memory limit) and the metadata of every part of the table
- * it touched; kept open for a whole run, that grows with the rows read (`pnpm bench:warehouse`, peak
- * RSS: 262 MB at 1M rows, 284 at 10M, 302 at 20M). Opened per slice: 236, 248, 252 MB, for ~25 ms
- * per slice, ~10% of the speed (a run of 10M rows opens it ~200 times).
+ * it touched; kept open for a whole run, that would grow with the rows read. Opening it per slice
+ * keeps a run's memory flat at the cost of one opening per slice (figures: docs/benchmarks.md).
  */
 export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSource {
   let connected = false;
