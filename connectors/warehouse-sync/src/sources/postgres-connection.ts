@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
-import pg from 'pg';
+import type pg from 'pg';
 import { z } from 'zod';
+import { loadPostgresDriver } from './postgres-driver.js';
 import type { PostgresSql } from './postgres-sql.js';
 import type { PostgresSourceOptions, SslMode } from './postgres-settings.js';
 import { typeParsers } from './postgres-values.js';
@@ -111,7 +112,8 @@ const CONNECT_TIMEOUT_MS = 30_000;
 
 async function attempt(options: PostgresSourceOptions, encrypt: boolean): Promise<Session> {
   const password = options.password;
-  const client = new pg.Client({
+  const { pg: driver } = await loadPostgresDriver();
+  const client = new driver.Client({
     host: options.host,
     port: options.port,
     database: options.database,

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { loadedPostgresDriver } from './postgres-driver.js';
 import { parse as parseArray } from 'postgres-array';
 import type { ColumnKind } from './window.js';
 
@@ -33,7 +34,11 @@ function float(text: string): number | string {
   return Number.isFinite(value) ? value : text;
 }
 
-const timestampTz = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ) as Parser;
+/** The driver's own parser, for what the session's UTC text does not cover. */
+const timestampTz: Parser = (value) => {
+  const { types } = loadedPostgresDriver().pg;
+  return (types.getTypeParser(types.builtins.TIMESTAMPTZ) as Parser)(value);
+};
 
 /** What the session (TimeZone UTC, DateStyle ISO) prints for a timestamptz of years 1000–9999. */
 const UTC_TEXT = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?\+00$/;
@@ -73,7 +78,11 @@ const SCALARS: Record<number, Parser> = {
   1184: instant, // timestamptz
   1114: wallClock, // timestamp
   1082: text, // date
-  17: pg.types.getTypeParser(pg.types.builtins.BYTEA) as Parser, // bytea: a Buffer (base64 in JSON)
+  17: (value) => {
+    // bytea: a Buffer (base64 in JSON)
+    const { types } = loadedPostgresDriver().pg;
+    return (types.getTypeParser(types.builtins.BYTEA) as Parser)(value);
+  },
 };
 
 /** Array type → its element type. */

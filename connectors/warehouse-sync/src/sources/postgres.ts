@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import Cursor from 'pg-cursor';
+import type Cursor from 'pg-cursor';
+import { loadedPostgresDriver } from './postgres-driver.js';
 import { describePostgresError, openSession, type Session } from './postgres-connection.js';
 import type { PostgresSourceOptions } from './postgres-settings.js';
 import { FLAVOURS, windowSpec, type PostgresColumn } from './postgres-sql.js';
@@ -217,7 +218,10 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
       async function* batches(statement: WindowStatement, segment: Segment): AsyncGenerator<PositionedRows> {
         const size = Math.max(1, Math.min(window.pageSize, FETCH_ROWS));
         const reader = c.query(
-          new Cursor<unknown[]>(statement.text, statement.params, { rowMode: 'array', types: typeParsers }),
+          new (loadedPostgresDriver().Cursor)<unknown[]>(statement.text, statement.params, {
+            rowMode: 'array',
+            types: typeParsers,
+          }),
         );
         open = reader;
         for (;;) {
