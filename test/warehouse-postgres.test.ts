@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresOrSkip, startPostgres, type RunningPostgres } from '@idmerge/warehouse-sync/test/postgres';
-import { IDMERGE, REPO_ROOT, runCli } from './support/run-cli.js';
+import { runCli, syncKilledAfterCheckpoints } from './support/run-cli.js';
 import { startSandboxProcess } from './support/sandbox-process.js';
 
 const TOKEN = 'pg-e2e-token';
@@ -60,23 +59,7 @@ describePostgres(`idmerge sync from PostgreSQL ${'skip' in available ? `(${avail
     };
     try {
       const stateFile = join(dir, '.idmerge', 'state', 'events', 'state.json');
-      const child = spawn(process.execPath, [IDMERGE, 'sync', '--config', config], {
-        cwd: REPO_ROOT,
-        env,
-        stdio: 'ignore',
-      });
-      const exited = new Promise((resolve) => child.on('exit', resolve));
-      // Killed once a few pages are checkpointed.
-      for (let i = 0; i < 600; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        if (
-          existsSync(stateFile) &&
-          /"key": "(1[0-9]{3}|[2-9][0-9]{2})"/.test(readFileSync(stateFile, 'utf8'))
-        )
-          break;
-      }
-      child.kill('SIGKILL');
-      await exited;
+      await syncKilledAfterCheckpoints(config, stateFile, env);
       const midway = await sandbox.json<{ accepted: number }>('/_sandbox/stats');
       expect(midway.accepted).toBeLessThan(6000);
       // The killed run's transaction is gone with its connection; the server serves the next one.

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { loadVectorCases } from '@idmerge/shared/test/vectors';
-import { IDMERGE, REPO_ROOT, runCli } from './support/run-cli.js';
+import { runCli, syncKilledAfterCheckpoints } from './support/run-cli.js';
 import { startSandboxProcess, type SandboxProcess } from './support/sandbox-process.js';
 
 const TOKEN = 'wh-token';
@@ -133,23 +132,11 @@ describe('idmerge sync, the hard cases', () => {
     ]);
     try {
       const stateFile = join(dir, '.idmerge', 'state', 'events', 'state.json');
-      const child = spawn(process.execPath, [IDMERGE, 'sync', '--config', config], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, MIXPANEL_PROJECT_TOKEN: TOKEN, MIXPANEL_API_HOST: sandbox.url },
-        stdio: 'ignore',
+      await syncKilledAfterCheckpoints(config, stateFile, {
+        ...process.env,
+        MIXPANEL_PROJECT_TOKEN: TOKEN,
+        MIXPANEL_API_HOST: sandbox.url,
       });
-      const exited = new Promise((resolve) => child.on('exit', resolve));
-      // Kill it once a few pages are checkpointed.
-      for (let i = 0; i < 600; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        if (
-          existsSync(stateFile) &&
-          /"key": "(1[0-9]{3}|[2-9][0-9]{2})"/.test(readFileSync(stateFile, 'utf8'))
-        )
-          break;
-      }
-      child.kill('SIGKILL');
-      await exited;
       const midway = await sandbox.json<{ accepted: number }>('/_sandbox/stats');
       expect(midway.accepted).toBeLessThan(6000);
       const resumed = await sync(config, sandbox, []);

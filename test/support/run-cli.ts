@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,4 +32,29 @@ export function runCli(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * Starts `idmerge sync --config config` and kills it with SIGKILL once its state file holds a
+ * checkpoint past the first few pages (a primary key of 200 or more, as the tests' tables number
+ * their rows), or after 30 s; resolves when the process is gone.
+ */
+export async function syncKilledAfterCheckpoints(
+  config: string,
+  stateFile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const child = spawn(process.execPath, [IDMERGE, 'sync', '--config', config], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  for (let i = 0; i < 600; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (existsSync(stateFile) && /"key": "(1[0-9]{3}|[2-9][0-9]{2})"/.test(readFileSync(stateFile, 'utf8')))
+      break;
+  }
+  child.kill('SIGKILL');
+  await exited;
 }
