@@ -7,7 +7,10 @@
  * Measures: calls answered per second while sending, answer latency (p50/p99), collect's peak RSS,
  * and the time until the sink holds every call. Targets: ≥ 30,000 calls/s, p99 ≤ 50 ms, ≤ 150 MB.
  *
- *   pnpm bench:segment [--events 300000] [--senders 32] [--flush-at 15] [--record]
+ *   pnpm bench:segment [--events 300000] [--senders 32] [--flush-at 15] [--cpu-prof <dir>] [--record]
+ *
+ * `--cpu-prof <dir>` writes a V8 CPU profile of the collect process into `<dir>` (open it in
+ * Chrome DevTools or read self time by function), to see where its CPU per call goes.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '300000' },
     senders: { type: 'string', default: '32' },
     'flush-at': { type: 'string', default: '15' },
+    'cpu-prof': { type: 'string' },
     record: { type: 'boolean', default: false },
   },
 });
@@ -71,6 +75,7 @@ const collect = spawn(
   [
     '--require',
     PRELOAD,
+    ...(values['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
     IDMERGE,
     'collect',
     '--mode',
@@ -160,7 +165,6 @@ const answeredSeconds = (performance.now() - started) / 1000;
 for (let polls = 0; ; polls++) {
   const s = await stats<{ delivered: number; deadLettered: number }>(url.origin, '/stats');
   if (s.delivered + s.deadLettered >= total) break;
-  if (polls % 50 === 49) console.log(`waiting for delivery: ${JSON.stringify(s)}`);
   if (polls % 50 === 49) console.log(`waiting for delivery: ${JSON.stringify(s)}`);
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
