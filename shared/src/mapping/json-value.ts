@@ -26,6 +26,16 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * `target[key] = value` as an own property whatever the key: a `__proto__` key (JSON.parse makes
+ * it an ordinary property) would otherwise replace the object's prototype instead.
+ */
+export function setOwn(target: JsonObject, key: string, value: JsonValue): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
 function convert(value: unknown, path: Array<string | number>): JsonValue {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'boolean') return value;

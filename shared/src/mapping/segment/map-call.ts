@@ -1,4 +1,4 @@
-import type { EngageUpdate, JsonObject, MixpanelEvent, Payload } from '../../payload/index.js';
+import type { EngageUpdate, JsonObject, JsonValue, MixpanelEvent, Payload } from '../../payload/index.js';
 import { isBlank } from '../../validation/index.js';
 import { finalize } from '../finalize.js';
 import {
@@ -11,7 +11,7 @@ import {
 import { deriveInsertId, insertIdFrom } from '../insert-id.js';
 import { guarded, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
 import { parseEventTime } from '../time.js';
-import { toJsonValue } from '../json-value.js';
+import { setOwn, toJsonValue } from '../json-value.js';
 import { profilePropertiesFromTraits } from '../traits.js';
 import { contextProperties, readPath } from './context.js';
 import {
@@ -84,7 +84,10 @@ function event(
   properties: JsonObject,
   insertId = facts.insertId,
 ): MixpanelEvent {
-  const props: JsonObject = { ...contextProperties(facts.call.context), ...properties };
+  // The call's properties over the context's. Assigned, not spread: an object built from two
+  // spreads and then extended is several times slower to build (and to read) in V8.
+  const props = contextProperties(facts.call.context);
+  for (const key of Object.keys(properties)) setOwn(props, key, properties[key] as JsonValue);
   props.time = facts.timeMs;
   props.$insert_id = insertId;
   setEventIdentity(props, facts.options.mode, { user: facts.userId, device: facts.deviceId });
