@@ -3,7 +3,20 @@ import { z } from 'zod';
 /** An ID as Segment libraries send it: a string, or a number some libraries allow. */
 const id = z.union([z.string(), z.number().transform(String)]);
 const timestamp = z.union([z.string(), z.number(), z.date()]);
-const record = z.record(z.string(), z.unknown());
+/** A plain object (what JSON.parse makes of `{…}`), as z.record(z.string(), z.unknown()) checks one. */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+/**
+ * `context`, `traits`, `properties`: checked, not copied. A record schema would copy every one of
+ * them (a new object per call and field) though the mapping only reads them.
+ */
+const record = z.custom<Record<string, unknown>>(isPlainRecord, {
+  error: (issue) =>
+    `Invalid input: expected an object, received ${issue.input === null ? 'null' : Array.isArray(issue.input) ? 'array' : typeof issue.input}`,
+});
 
 /**
  * A Segment call (https://segment.com/docs/connections/spec/): the common fields and the ones each
