@@ -41,7 +41,8 @@ function refusal(item: unknown, reason: string, field?: string): string {
  * The calls of one request as log records. Each call is checked alone: one that cannot be kept as
  * it is (wrong type, over 32 KB, too deep, not valid Unicode, an impossible time) becomes a refused
  * record with its reason, and the others are accepted. A call without `messageId` gets a random
- * one now, stored with it, so every redelivery sends the same `$insert_id`.
+ * one now, stored with it, so every redelivery sends the same `$insert_id`. `body` is the request's
+ * parsed JSON and is taken over: its call objects are completed in place (no copy per call).
  */
 export function callsOfRequest(
   kind: CallKind,
@@ -65,12 +66,12 @@ export function callsOfRequest(
     for (const field of ['timestamp', 'originalTimestamp', 'sentAt'])
       if (invalidTime(item[field]))
         return refuse(`${field} is not a valid time: ${String(item[field]).slice(0, 40)}`, field);
-    const call: Record<string, unknown> = {
-      ...withoutWriteKey(item),
-      messageId: typeof item.messageId === 'string' && item.messageId !== '' ? item.messageId : randomUUID(),
-      receivedAt: options.receivedAt,
-    };
-    if (context !== undefined && !isRecord(item.context)) call.context = context;
+    // The parsed call itself becomes the stored one (no copy: the request's objects are ours).
+    const call = item;
+    if ('writeKey' in call) delete call.writeKey;
+    if (typeof call.messageId !== 'string' || call.messageId === '') call.messageId = randomUUID();
+    call.receivedAt = options.receivedAt;
+    if (context !== undefined && !isRecord(call.context)) call.context = context;
     const json = JSON.stringify(call);
     if (json.length > CALL_LIMIT_BYTES && Buffer.byteLength(json) > CALL_LIMIT_BYTES)
       return refuse('Exceeded payload limit: a call may be at most 32 KB');

@@ -26,8 +26,55 @@ function stringProblem(text: string, invalidUtf8: boolean): string | undefined {
 const child = (path: string, key: string | number, depth: number): string =>
   depth > 6 ? path : typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`;
 
+// The walk's stack, reused from call to call (the usual call has no problem to report).
+const values: unknown[] = [];
+const depths: number[] = [];
+
+/**
+ * True when `call` has no problem: the same checks as `describeProblem` without building a path
+ * for every value (only a problem needs one).
+ */
+function isClean(call: Record<string, unknown>, invalidUtf8: boolean): boolean {
+  values.length = 0;
+  depths.length = 0;
+  values.push(call);
+  depths.push(1);
+  while (values.length > 0) {
+    const value = values.pop();
+    const depth = depths.pop() as number;
+    if (typeof value === 'string') {
+      if (stringProblem(value, invalidUtf8) !== undefined) return false;
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_DEPTH) return false;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        values.push(value[i]);
+        depths.push(depth + 1);
+      }
+      continue;
+    }
+    for (const key in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+      if (stringProblem(key, invalidUtf8) !== undefined) return false;
+      values.push((value as Record<string, unknown>)[key]);
+      depths.push(depth + 1);
+    }
+  }
+  return true;
+}
+
 /** The first problem of `call`'s values, or undefined. */
 export function inspectCall(call: Record<string, unknown>, invalidUtf8: boolean): Problem | undefined {
+  if (isClean(call, invalidUtf8)) return undefined;
+  // Whatever the clean walk held is garbage now; the deep value it may have reached is let go.
+  values.length = 0;
+  return describeProblem(call, invalidUtf8);
+}
+
+/** The first problem of `call`'s values, with the path to it. */
+function describeProblem(call: Record<string, unknown>, invalidUtf8: boolean): Problem | undefined {
   const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value: call, depth: 1, path: '' }];
   for (;;) {
     const top = stack.pop();
