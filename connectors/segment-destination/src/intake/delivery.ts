@@ -1,9 +1,10 @@
+import { setImmediate } from 'node:timers/promises';
 import { mapSegmentCall, type SegmentMappingOptions } from '@idmerge/shared/mapping';
 import type { Payload } from '@idmerge/shared/payload';
 import type { DeadLetterFile, DeadLetter } from './dead-letter.js';
 import type { LogPosition, LogRecord, SegmentLog } from './log/segment-log.js';
 import type { Logger } from './logger.js';
-import { sendCalls, type SenderFactory } from './outcomes.js';
+import { sendCalls, YIELD_EVERY, type SenderFactory } from './outcomes.js';
 import type { CollectStats } from './stats.js';
 
 export interface DeliveryOptions {
@@ -186,7 +187,9 @@ export class Delivery {
         this.stopped = true;
         return;
       }
-      await this.options.log.commit(next, count);
+      // Not awaited: the log writes its progress file at most once a second, with the newest
+      // position; the next unit's commit must not wait for that write.
+      void this.options.log.commit(next, count);
     });
   }
 
@@ -195,8 +198,10 @@ export class Delivery {
     const { stats, logger, retry = { firstMs: 1000, maxMs: 60_000 } } = this.options;
     const dead: DeadLetter[] = [];
     let todo: MappedCall[] = [];
-    for (const record of unit.records) {
-      const mapped = mapStored(record.text, this.options.mapping);
+    for (let i = 0; i < unit.records.length; i++) {
+      // Mapping a unit takes tens of milliseconds: requests waiting for their answers go between.
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await setImmediate();
+      const mapped = mapStored((unit.records[i] as LogRecord).text, this.options.mapping);
       if ('payloads' in mapped) todo.push(mapped);
       else dead.push(mapped);
     }

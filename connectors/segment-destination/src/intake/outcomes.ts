@@ -1,6 +1,13 @@
+import { setImmediate } from 'node:timers/promises';
 import type { DeadLetterEntry, DeadLetterSink, Sender } from '@idmerge/shared/sender';
 import type { DeadLetter } from './dead-letter.js';
 import type { MappedCall } from './delivery.js';
+
+/**
+ * Delivery hands the event loop back after this many calls of work (mapping, serializing), so
+ * the answers to requests waiting meanwhile are not held up by a whole unit (a few ms at most).
+ */
+export const YIELD_EVERY = 256;
 
 /** A new shared sender whose dead-letter entries go to `sink` (one per attempt: see sendCalls). */
 export type SenderFactory = (sink: DeadLetterSink) => Sender;
@@ -63,7 +70,10 @@ export async function sendCalls(
     const index = owner.get(original);
     if (index !== undefined) unsettled.add(index);
   });
-  for (const mapped of calls) {
+  for (let i = 0; i < calls.length; i++) {
+    // Serializing a unit's payloads takes a while: requests waiting for their answers go between.
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await setImmediate();
+    const mapped = calls[i] as MappedCall;
     for (const payload of mapped.payloads) {
       const wait = sender.send(payload, mapped.call);
       if (wait !== undefined) await wait;

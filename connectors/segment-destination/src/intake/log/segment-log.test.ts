@@ -21,13 +21,14 @@ afterEach(async () => {
 
 async function openLog(
   dir: string,
-  options: { maxBytes?: number; segmentBytes?: number; logger?: Logger } = {},
+  options: { maxBytes?: number; segmentBytes?: number; progressIntervalMs?: number; logger?: Logger } = {},
 ) {
   const log = await SegmentLog.open({
     dir,
     maxBytes: options.maxBytes ?? 1e9,
     logger: options.logger ?? silentLogger,
     ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
+    ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
   });
   open.push(log);
   return log;
@@ -149,6 +150,28 @@ describe('the call log', () => {
     expect(segmentsOf(dir).length).toBeLessThanOrEqual(2);
     expect(log.depth()).toEqual({ records: 0, bytes: 0 });
     await closeAll();
+    const again = await openLog(dir);
+    expect((await readAll(again)).texts).toEqual([]);
+  });
+
+  it('writes the progress file at most once per interval, with the newest position, and on close', async () => {
+    const dir = tempDir();
+    const log = await openLog(dir, { progressIntervalMs: 60_000 });
+    await log.append(['a', 'b', 'c']);
+    const { records } = await log.read(log.start, 1 << 20);
+    const [a, b, c] = records.map((record) => record.end);
+    const progress = () => JSON.parse(readFileSync(join(dir, 'progress.json'), 'utf8')) as LogPosition;
+    await log.commit(a as LogPosition, 1);
+    expect(progress()).toEqual(a);
+    // Within the interval: counted at once, written later (one write for both commits).
+    void log.commit(b as LogPosition, 1);
+    void log.commit(c as LogPosition, 1);
+    expect(log.depth().records).toBe(0);
+    expect(log.start).toEqual(c);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(progress()).toEqual(a);
+    await closeAll();
+    expect(progress()).toEqual(c);
     const again = await openLog(dir);
     expect((await readAll(again)).texts).toEqual([]);
   });

@@ -30,6 +30,8 @@ export interface SegmentLogOptions {
   maxBytes: number;
   /** A segment is closed and a new one started once it holds this many bytes. */
   segmentBytes?: number;
+  /** The progress file is written at most this often (default 1000 ms); commits in between share a write. */
+  progressIntervalMs?: number;
   logger: Logger;
 }
 
@@ -71,6 +73,10 @@ export class SegmentLog {
   private flushing: Promise<void> | undefined;
   private dataWaiters: Array<() => void> = [];
   private progressWrite: Promise<void> = Promise.resolve();
+  /** The next progress write, shared by the commits made until it starts. */
+  private progressDue: Promise<void> | undefined;
+  private progressWake: (() => void) | undefined;
+  private progressWrittenAt = 0;
   private closed = false;
   private reader: { id: number; handle: FileHandle } | undefined;
   /** The last append failure, until an append succeeds again (`/readyz`). */
@@ -92,7 +98,7 @@ export class SegmentLog {
 
   /** Opens (or creates) the log in `dir`, dropping a torn tail, and starts a new segment. */
   static async open(options: SegmentLogOptions): Promise<SegmentLog> {
-    const full = { segmentBytes: DEFAULT_SEGMENT_BYTES, ...options };
+    const full = { segmentBytes: DEFAULT_SEGMENT_BYTES, progressIntervalMs: 1000, ...options };
     const logDir = join(options.dir, 'log');
     await mkdir(logDir, { recursive: true, mode: 0o700 });
     const lock = await acquireLock(join(options.dir, 'lock'));
@@ -309,14 +315,34 @@ export class SegmentLog {
   }
 
   /**
-   * Marks everything before `to` delivered (`records` of them since the last commit): the progress
-   * file is rewritten atomically and segments wholly before `to` are deleted.
+   * Marks everything before `to` delivered (`records` of them since the last commit). The position
+   * counts at once (queue depth, the cap); the progress file is rewritten atomically at most once
+   * per `progressIntervalMs` with the newest position, and segments wholly before it are deleted
+   * then. Commits meanwhile share that write. After a crash an older position only means calls
+   * are sent again, which their `$insert_id` makes harmless. Resolves once the position is recorded.
    */
   commit(to: LogPosition, records: number): Promise<void> {
     this.cursor = to;
     this.records = Math.max(0, this.records - records);
-    const write = this.progressWrite.then(async () => {
-      if (this.cursor !== to) return; // a later commit will write a newer position
+    this.progressDue ??= this.recordProgress();
+    return this.progressDue;
+  }
+
+  private async recordProgress(): Promise<void> {
+    await this.progressWrite;
+    const wait = this.progressWrittenAt + this.options.progressIntervalMs - Date.now();
+    if (wait > 0 && !this.closed)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.progressWake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    this.progressWake = undefined;
+    this.progressDue = undefined;
+    const to = this.cursor;
+    const write = (async () => {
       await writeProgress(this.options.dir, to);
       const last = this.segments.at(-1) as Segment;
       while ((this.segments[0] as Segment).id < to.segment && this.segments[0] !== last) {
@@ -325,13 +351,15 @@ export class SegmentLog {
           this.options.logger.error('could not delete a delivered log segment', { error: error.message }),
         );
       }
-    });
-    this.progressWrite = write.catch((error: Error) =>
-      this.options.logger.error('could not record delivery progress; calls will be sent again on restart', {
-        error: error.message,
-      }),
-    );
-    return this.progressWrite;
+    })();
+    this.progressWrite = write
+      .catch((error: Error) =>
+        this.options.logger.error('could not record delivery progress; calls will be sent again on restart', {
+          error: error.message,
+        }),
+      )
+      .finally(() => (this.progressWrittenAt = Date.now()));
+    await this.progressWrite;
   }
 
   /** Waits for running writes, records progress, closes files and frees the data directory. */
@@ -339,7 +367,9 @@ export class SegmentLog {
     if (this.closed) return;
     this.closed = true;
     this.wakeReaders();
+    this.progressWake?.();
     await this.flushing;
+    await this.progressDue;
     await this.progressWrite;
     await this.active.close().catch(() => undefined);
     await this.reader?.handle.close().catch(() => undefined);
