@@ -88,8 +88,9 @@ export function register(program: Command): void {
       // young generation held at its starting size collected every few milliseconds.
       resumeYoungGenerationGrowth();
       const config = loadMixpanelConfig();
-      // Loaded only for this command: the Segment destination's modules are large.
-      const { createLogger, loadWriteKeys, startCollect } = await import('@idmerge/segment-destination');
+      // Loaded only for this command, and only the intake: the Segment destination's modules are large.
+      const { createLogger, loadWriteKeys, startCollect } =
+        await import('@idmerge/segment-destination/collect');
       const writeKeys = loadWriteKeys(process.env, options.writeKey);
       const collect = await startCollect({
         port: options.port,
