@@ -1,10 +1,9 @@
-import { setImmediate } from 'node:timers/promises';
 import { mapSegmentCall, type SegmentMappingOptions } from '@idmerge/shared/mapping';
 import type { Payload } from '@idmerge/shared/payload';
 import type { DeadLetterFile, DeadLetter } from './dead-letter.js';
 import type { LogPosition, LogRecord, SegmentLog } from './log/segment-log.js';
 import type { Logger } from './logger.js';
-import { sendCalls, YIELD_EVERY, type SenderFactory } from './outcomes.js';
+import { sendCalls, type SenderFactory, type UnitCalls } from './outcomes.js';
 import type { CollectStats } from './stats.js';
 
 export interface DeliveryOptions {
@@ -82,6 +81,16 @@ export function mapStored(text: string, mapping: SegmentMappingOptions): MappedC
       stage: 'validation',
       reason: `the call could not be mapped (${name}: ${message})`,
     };
+  }
+}
+
+/** The call a log record holds, as stored (for a dead-letter entry). */
+function storedCall(text: string): unknown {
+  try {
+    const stored = JSON.parse(text) as unknown;
+    return isRecord(stored) && 'call' in stored ? stored.call : stored;
+  } catch {
+    return text;
   }
 }
 
@@ -197,19 +206,17 @@ export class Delivery {
   private async deliverUnit(unit: Unit): Promise<boolean> {
     const { stats, logger, retry = { firstMs: 1000, maxMs: 60_000 } } = this.options;
     const dead: DeadLetter[] = [];
-    let todo: MappedCall[] = [];
-    for (let i = 0; i < unit.records.length; i++) {
-      // Mapping a unit takes tens of milliseconds: requests waiting for their answers go between.
-      if (i % YIELD_EVERY === YIELD_EVERY - 1) await setImmediate();
-      const mapped = mapStored((unit.records[i] as LogRecord).text, this.options.mapping);
-      if ('payloads' in mapped) todo.push(mapped);
-      else dead.push(mapped);
-    }
+    const { records } = unit;
+    const calls: UnitCalls = {
+      map: (index) => mapStored((records[index] as LogRecord).text, this.options.mapping),
+      stored: (index) => storedCall((records[index] as LogRecord).text),
+    };
+    let todo: number[] = Array.from(records, (_, index) => index);
     for (let attempt = 0; todo.length > 0; attempt++) {
       if (this.stopped) return false;
       let outcome: Awaited<ReturnType<typeof sendCalls>>;
       try {
-        outcome = await sendCalls(this.options.newSender, todo);
+        outcome = await sendCalls(this.options.newSender, todo, calls);
       } catch (error) {
         // A fault of the sender itself, not of Mixpanel: logged, and the calls are tried again.
         const reason = error instanceof Error ? (error.stack ?? error.message) : String(error);

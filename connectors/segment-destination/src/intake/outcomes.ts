@@ -13,41 +13,55 @@ export const YIELD_EVERY = 256;
 export type SenderFactory = (sink: DeadLetterSink) => Sender;
 
 export interface SendOutcome {
-  /** Calls whose every payload Mixpanel took. */
+  /** Calls whose every payload Mixpanel took (a call that maps to no payload counts too). */
   delivered: number;
-  /** Dead-letter entries of calls Mixpanel refused one by one (or that no request can carry). */
+  /**
+   * Dead-letter entries: calls that cannot be mapped, and calls Mixpanel refused one by one (or
+   * that no request can carry).
+   */
   refused: DeadLetter[];
-  /** Calls to send again: Mixpanel did not take them for a reason of its own. */
-  retry: MappedCall[];
+  /** Calls to send again (their indices): Mixpanel did not take them for a reason of its own. */
+  retry: number[];
   /** Set when Mixpanel refused the credentials (401/403). */
   authFailure?: string;
   /** Why calls are to be sent again (the first such reason). */
   failure?: string;
 }
 
+/** The calls of one delivery unit, by index: mapped when they are sent, as stored otherwise. */
+export interface UnitCalls {
+  /** The call at `index` mapped to its payloads, or why it cannot be sent. */
+  map(index: number): MappedCall | DeadLetter;
+  /** The call at `index` as stored, for a dead-letter entry. */
+  stored(index: number): unknown;
+}
+
 /**
- * Sends the payloads of `calls` through a fresh shared sender and sorts each call by the sender's
- * per-record outcome. The sender settles every record: delivered, or a dead-letter entry whose
- * stage says why. `exhausted` means it was not taken for a reason of Mixpanel's own (retries or
- * rate-limit wait ran out, or delivery stopped on refused credentials): such calls are sent again
- * later, never dead-lettered. A record whose failure Mixpanel reported without naming it is sent
- * again as well (its `$insert_id` makes a second copy harmless). A sender stops for good on a
- * 401/403, so each attempt gets its own; they share one connection pool.
+ * Maps and sends the calls at `indices` through a fresh shared sender and sorts each call by the
+ * sender's per-record outcome. Each call is mapped just before its payloads are handed over and
+ * is not kept: the sender holds the payloads' JSON and the call's index only, so a unit's calls
+ * die young instead of living (and being copied by the collector) until the unit is delivered.
+ * The sender settles every record: delivered, or a dead-letter entry whose stage says why.
+ * `exhausted` means it was not taken for a reason of Mixpanel's own (retries or rate-limit wait
+ * ran out, or delivery stopped on refused credentials): such calls are sent again later, never
+ * dead-lettered. A record whose failure Mixpanel reported without naming it is sent again as well
+ * (its `$insert_id` makes a second copy harmless). A sender stops for good on a 401/403, so each
+ * attempt gets its own; they share one connection pool.
  */
 export async function sendCalls(
   newSender: SenderFactory,
-  calls: readonly MappedCall[],
+  indices: readonly number[],
+  calls: UnitCalls,
 ): Promise<SendOutcome> {
-  const owner = new Map<unknown, number>();
-  calls.forEach((mapped, index) => owner.set(mapped.call, index));
   const retry = new Set<number>();
   const refused = new Map<number, DeadLetter[]>();
   const unsettled = new Set<number>();
   let failure: string | undefined;
   const sink: DeadLetterSink = {
     async write(entry: DeadLetterEntry) {
-      const index = owner.get(entry.record);
-      if (index === undefined) return;
+      // Each payload's original is its call's index (see the sends below).
+      const index = entry.record;
+      if (typeof index !== 'number') return;
       if (entry.stage === 'exhausted') {
         retry.add(index);
         failure ??= entry.reason;
@@ -55,7 +69,7 @@ export async function sendCalls(
       }
       const list = refused.get(index) ?? [];
       list.push({
-        record: entry.record,
+        record: calls.stored(index),
         stage: entry.stage,
         reason: entry.reason,
         ...(entry.payload !== undefined ? { payload: entry.payload } : {}),
@@ -67,15 +81,22 @@ export async function sendCalls(
   };
   const sender = newSender(sink);
   sender.onUndelivered((original) => {
-    const index = owner.get(original);
-    if (index !== undefined) unsettled.add(index);
+    if (typeof original === 'number') unsettled.add(original);
   });
-  for (let i = 0; i < calls.length; i++) {
-    // Serializing a unit's payloads takes a while: requests waiting for their answers go between.
+  const outcome: SendOutcome = { delivered: 0, refused: [], retry: [] };
+  const sent: number[] = [];
+  for (let i = 0; i < indices.length; i++) {
+    // Mapping and serializing take a while: requests waiting for their answers go between.
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await setImmediate();
-    const mapped = calls[i] as MappedCall;
+    const index = indices[i] as number;
+    const mapped = calls.map(index);
+    if (!('payloads' in mapped)) {
+      outcome.refused.push(mapped);
+      continue;
+    }
+    sent.push(index);
     for (const payload of mapped.payloads) {
-      const wait = sender.send(payload, mapped.call);
+      const wait = sender.send(payload, index);
       if (wait !== undefined) await wait;
     }
   }
@@ -86,12 +107,11 @@ export async function sendCalls(
     retry.add(index);
     failure ??= 'Mixpanel reported failed records without naming them';
   }
-  const outcome: SendOutcome = { delivered: 0, refused: [], retry: [] };
-  calls.forEach((mapped, index) => {
-    if (retry.has(index)) outcome.retry.push(mapped);
+  for (const index of sent) {
+    if (retry.has(index)) outcome.retry.push(index);
     else if (refused.has(index)) outcome.refused.push(...(refused.get(index) ?? []));
     else outcome.delivered++;
-  });
+  }
   if (report.stoppedBecause !== undefined) outcome.authFailure = report.stoppedBecause;
   if (failure !== undefined) outcome.failure = failure;
   return outcome;
