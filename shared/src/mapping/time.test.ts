@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseEventTime } from './time.js';
 
@@ -53,5 +54,27 @@ describe('parseEventTime', () => {
     expect(ms(undefined)).toMatch(/got nothing/);
     expect(ms({})).toMatch(/got \{\}/);
     expect(ms('tomorrow')).toMatch(/"tomorrow" is not an ISO 8601 date-time/);
+  });
+
+  it('reads the canonical UTC form (toISOString) as Date.parse does, and any other text as before', () => {
+    const instants = fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31) });
+    fc.assert(
+      fc.property(instants, fc.boolean(), (at, withMillis) => {
+        const iso = new Date(at).toISOString();
+        const text = withMillis ? iso : `${iso.slice(0, 19)}Z`;
+        const result = parseEventTime(text, { nowMs: Date.UTC(9999, 11, 31) });
+        const expected = Date.parse(text);
+        return expected < Date.UTC(1971, 0, 1) ? !result.ok : result.ok && result.ms === expected;
+      }),
+    );
+    // Near misses go the general way and keep its verdicts.
+    expect(ms('2025-02-29T10:00:00Z')).toMatch(/day 29 does not exist in 2025-02/);
+    expect(ms('2024-02-29T10:00:00Z')).toBe(Date.UTC(2024, 1, 29, 10));
+    expect(ms('2025-07-01T24:00:00Z')).toBe(Date.UTC(2025, 6, 2));
+    expect(ms('2025-07-01T10:00:60Z')).toMatch(/second 60 does not exist/);
+    expect(ms('2025-13-01T10:00:00Z')).toMatch(/month 13 does not exist/);
+    expect(ms('2025-07-01T10:00:00.25Z')).toBe(INSTANT + 250);
+    expect(ms('2025-07-01T10:00:0xZ')).toMatch(/not an ISO 8601 date-time/);
+    expect(ms('+2025-07-01T10:00:00Z')).toMatch(/not/);
   });
 });

@@ -130,6 +130,48 @@ function inRange(ms: number, received: () => string, nowMs: number): TimeResult 
   return { ok: true, ms: Math.round(ms) };
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isDigit = (code: number) => code >= 0x30 && code <= 0x39;
+
+/** The number written by the ASCII digits of `text` from `start` to `end` (all digits checked). */
+function digitsAt(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (!isDigit(code)) return -1;
+    value = value * 10 + (code - 0x30);
+  }
+  return value;
+}
+
+/**
+ * The instant of `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ` (what Segment libraries
+ * and `Date.toISOString` write), years 1000 on, when every field names a real date and time; else
+ * undefined and the general path reads the text. Same result as that path, without its regular
+ * expressions and parsing.
+ */
+function canonicalUtcMs(text: string): number | undefined {
+  const length = text.length;
+  if (length !== 20 && length !== 24) return undefined;
+  if (text.charCodeAt(length - 1) !== 0x5a /* Z */) return undefined;
+  if (text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d || text.charCodeAt(10) !== 0x54)
+    return undefined;
+  if (text.charCodeAt(13) !== 0x3a || text.charCodeAt(16) !== 0x3a) return undefined;
+  if (length === 24 && text.charCodeAt(19) !== 0x2e) return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 7);
+  const day = digitsAt(text, 8, 10);
+  const hour = digitsAt(text, 11, 13);
+  const minute = digitsAt(text, 14, 16);
+  const second = digitsAt(text, 17, 19);
+  const millis = length === 24 ? digitsAt(text, 20, 23) : 0;
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return undefined;
+  if (minute < 0 || minute > 59 || second < 0 || second > 59 || millis < 0) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number))) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+}
+
 /**
  * Event time from an ISO string with a zone, a zone-less date-time with an explicit source time
  * zone, epoch seconds or milliseconds (numbers, bigints or numeric strings), or a Date.
@@ -150,6 +192,8 @@ export function parseEventTime(value: unknown, options: TimeOptions = {}): TimeR
       message: `expected a time (ISO 8601 with a zone, epoch seconds or milliseconds), got ${describeValue(value)}`,
     };
   }
+  const canonical = canonicalUtcMs(value);
+  if (canonical !== undefined) return inRange(canonical, () => `"${value}"`, nowMs);
   const text = value.trim();
   if (NUMERIC.test(text)) return inRange(fromEpochNumber(Number(text)), () => `"${text}"`, nowMs);
   const problem = calendarProblem(text);
