@@ -50,6 +50,25 @@ function nullCursorRow(row: Row, cursor: string, primaryKey: string): MappedRow 
   };
 }
 
+/** What a row whose primary key is NULL is refused with (the read window reads such rows last). */
+function nullKeyReason(primaryKey: string): string {
+  return (
+    `${primaryKey}: the primary key is NULL, so the row has no place in the read order (no checkpoint ` +
+    `can stand on it) and cannot be told apart from other such rows; give every row a key ` +
+    `(e.g. coalesce(${primaryKey}, <another unique column>) in the query)`
+  );
+}
+
+function nullKeyRow(row: Row, primaryKey: string): MappedRow {
+  return {
+    kind: 'invalid',
+    row,
+    reason: `row with ${primaryKey} NULL: ${nullKeyReason(primaryKey)}`,
+    tally: `${primaryKey}: null_key`,
+    field: primaryKey,
+  };
+}
+
 /** A read window without `columns`: what can be handed to another thread. */
 export type PlainReadWindow = Omit<ReadWindow, 'columns'>;
 
@@ -104,6 +123,10 @@ export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPa
     const rows: MappedRow[] = new Array(page.rows.length);
     for (let i = 0; i < page.rows.length; i++) {
       const row = page.rows[i] as Row;
+      if (row[primaryKey] === null || row[primaryKey] === undefined) {
+        rows[i] = nullKeyRow(row, primaryKey);
+        continue;
+      }
       if (page.nullCursor === true && refuseNullCursor) {
         rows[i] = nullCursorRow(row, cursor, primaryKey);
         continue;

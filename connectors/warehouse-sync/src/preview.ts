@@ -98,6 +98,17 @@ export async function previewSync(
       if (row[primaryKey] === previousKey && page.duplicateKeys !== undefined)
         warn('duplicate_key', DUPLICATE_KEYS, key, 0);
       previousKey = row[primaryKey];
+      if (row[primaryKey] === null || row[primaryKey] === undefined) {
+        warn(
+          'null_key',
+          `rows whose primary key ${primaryKey} is NULL: a run reads them after the rest of its window and dead-letters them`,
+          key,
+        );
+        report.invalidRows++;
+        const reason = `${primaryKey}: null_key`;
+        report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
+        continue;
+      }
       if (page.nullCursor === true && cursor !== undefined) {
         warn('null_cursor', nullCursorMessage(cursor, nullCursor), key);
         if (nullCursor === 'dead_letter') {
