@@ -214,6 +214,42 @@ describe('warehouse deletes (delete_missing) into the sandbox', () => {
     expect(await profiles()).toEqual(ids(9).filter((id) => id !== 'u0'));
   }, 120_000);
 
+  it('preview counts what the next run would send: created, updated, unchanged, deleted, and the cap', async () => {
+    const { config, db } = await usersWarehouse(dir, 10, 'max_deletes: 1\n');
+    const fresh = await runCli(['preview', '--config', config, '--json']);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect((JSON.parse(fresh.stdout) as { counts: unknown }).counts).toMatchObject({
+      created: 10,
+      updated: 0,
+      unchanged: 0,
+      deleted: 0,
+    });
+    expect((await sync(config)).code).toBe(0);
+    await duckdb(
+      db,
+      "delete from users where user_id in ('u3', 'u4'); update users set plan = 'gold' where user_id = 'u0'; insert into users values ('u10', 'free', 10)",
+    );
+    const passed = (await proxy.stats()).passed;
+    const preview = await runCli(['preview', '--config', config]);
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stdout).toMatch(/would send: +1 created, 1 updated, 7 unchanged, 2 deleted/);
+    expect(preview.stdout).toMatch(
+      /the delete cap would stop the run before it sends anything: .*would delete 2 user profiles .* more than max_deletes: 1/,
+    );
+    // A preview sends nothing and changes no state: the run after it sees the same.
+    expect((await proxy.stats()).passed).toBe(passed);
+    const limited = await runCli(['preview', '--config', config, '--limit', '4', '--json']);
+    expect(
+      (JSON.parse(limited.stdout) as { counts: { deleted?: number; notes: string[] } }).counts,
+    ).toMatchObject({
+      notes: [expect.stringMatching(/deletes are not counted: --limit/)],
+    });
+    expect((JSON.parse(limited.stdout) as { counts: { deleted?: number } }).counts.deleted).toBeUndefined();
+    const stopped = await sync(config);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/would delete 2 user profiles/);
+  }, 120_000);
+
   it('groups: a company gone from the table is deleted from /groups', async () => {
     const db = join(dir, 'warehouse.duckdb');
     await duckdb(

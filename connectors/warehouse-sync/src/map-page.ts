@@ -38,8 +38,13 @@ export interface MappedPage {
   duplicateKeys?: number;
 }
 
+/** What a profiles or groups row maps to, as compared with the last delivery of its key. */
+export function profileFingerprint(payloads: readonly Payload[]): string {
+  return fingerprint(payloads.map((payload) => payload.body));
+}
+
 /** The ID a profiles or groups row is sent as (none when the row maps to no update). */
-function profileId(payloads: readonly Payload[]): { id?: string } {
+export function profileId(payloads: readonly Payload[]): { id?: string } {
   const first = payloads[0];
   if (first?.endpoint === 'engage') return { id: first.body.$distinct_id };
   if (first?.endpoint === 'groups') return { id: first.body.$group_id };
@@ -107,7 +112,7 @@ export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPa
       key: row[primaryKey],
       events,
       payloads,
-      ...(profiles ? { hash: fingerprint(mapped.payloads.map((payload) => payload.body)) } : {}),
+      ...(profiles ? { hash: profileFingerprint(mapped.payloads) } : {}),
       ...(profiles ? profileId(mapped.payloads) : {}),
     };
   };

@@ -97,6 +97,11 @@ export class ProfileHashes {
     return this.synced.size;
   }
 
+  /** True when `key` was synced before and not deleted since. */
+  isSynced(key: string): boolean {
+    return this.synced.has(key);
+  }
+
   /** Every synced key with the ID it was sent as (`null`: unknown, written by an older version). */
   *syncedKeys(): Generator<[key: string, id: string | null]> {
     for (const [key, id] of this.synced) yield [key, id === undefined ? key : id];
