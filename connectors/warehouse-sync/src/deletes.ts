@@ -81,21 +81,24 @@ export class DeletePlan {
   }
 
   /**
-   * What the sync itself read after the plan was made: a key (or ID) that came back meanwhile is
+   * A page the sync itself read after the plan was made: a key (or ID) that came back meanwhile is
    * not deleted.
    */
-  keep(present: SourceKeys): void {
-    for (const key of present.keys) {
+  keep(page: MappedPage, primaryKey: string): void {
+    if (this.byId.size === 0) return;
+    for (const row of page.rows) {
+      const key = String(row.kind === 'send' ? row.key : row.row[primaryKey]);
       const planned = this.idOfKey.get(key);
-      if (planned !== undefined) this.release(planned);
+      if (planned !== undefined) this.release(planned, key);
+      if (row.kind === 'send' && row.id !== undefined && this.byId.has(row.id)) this.release(row.id);
     }
-    for (const id of present.ids) if (this.byId.has(id)) this.release(id);
   }
 
-  private release(id: string): void {
+  /** Takes `id` out of the plan: its keys leave the state with nothing deleted, but `back` stays. */
+  private release(id: string, back?: string): void {
     for (const key of this.byId.get(id) ?? []) {
       this.idOfKey.delete(key);
-      this.released.push(key);
+      if (key !== back) this.released.push(key);
     }
     this.byId.delete(id);
   }

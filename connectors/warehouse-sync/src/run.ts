@@ -11,14 +11,7 @@ import {
 import type { PagePosition, Row, WarehouseSource } from './sources/source.js';
 import type { StateStore } from './state.js';
 import { ProfileHashes } from './profile-hashes.js';
-import {
-  addPageKeys,
-  checkDeleteCap,
-  DeletePlan,
-  readSourceKeys,
-  type DeleteReport,
-  type SourceKeys,
-} from './deletes.js';
+import { checkDeleteCap, DeletePlan, readSourceKeys, type DeleteReport } from './deletes.js';
 import { sendDeletes } from './send-deletes.js';
 
 export interface RunOptions {
@@ -210,8 +203,6 @@ export async function runSync(
   // margin, where a smaller one only costs speed (the measurements: docs/benchmarks.md).
   const collectGarbage = collectionOnHeapGrowth(DELIVERY_HEAP_GROWTH_BYTES);
   let pageNumber = 0;
-  // The keys and IDs this read returns, for deletes: see `DeletePlan.keep`.
-  const present: SourceKeys = { keys: new Set(), ids: new Set() };
   let readFailure: { error: unknown } | undefined;
   try {
     for await (const page of mappedPages(definition, source, read)) {
@@ -222,7 +213,8 @@ export async function runSync(
       report.nullCursor += page.nullCursor ?? 0;
       report.duplicateKeys += page.duplicateKeys ?? 0;
       const number = pageNumber++;
-      if (plan) addPageKeys(present, page, primaryKey);
+      // Rows that came back since the plan's read are not deleted.
+      plan?.keep(page, primaryKey);
       for (const row of page.rows) {
         report.rowsRead++;
         if (row.kind === 'invalid') {
@@ -271,8 +263,6 @@ export async function runSync(
     if (readFailure !== undefined) throw readFailure.error;
     readIncomplete = incomplete;
     if (plan && profiles) {
-      // Rows that came back between the plan's read and this one are not deleted.
-      plan.keep(present);
       report.deletes =
         readIncomplete === undefined
           ? await sendDeletes(definition, plan, profiles, sender, failedDeletes, DELETE_OF)

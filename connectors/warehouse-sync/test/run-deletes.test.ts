@@ -159,6 +159,26 @@ describe('runSync with delete_missing', () => {
     expect(deletes()).toEqual(['alice']);
   });
 
+  it('a row missing from the first read but back in the second is not deleted', async () => {
+    await run();
+    // The keys' read (the run's first) does not see m2, as if it was being rewritten at that moment.
+    let reads = 0;
+    const flickering = (source: WarehouseSource): WarehouseSource => ({
+      ...source,
+      async *pages(window) {
+        const read = ++reads;
+        for await (const page of source.pages(window))
+          yield read === 1 ? { ...page, rows: page.rows.filter((row) => row.member_id !== 'm2') } : page;
+      },
+    });
+    const report = await run({ wrap: flickering });
+    expect(deletes()).toEqual([]);
+    expect(report.deletes).toMatchObject({ sent: 0, released: 0 });
+    await sql(database, "delete from members where member_id = 'm2'");
+    await run();
+    expect(deletes()).toEqual(['bob']);
+  });
+
   it('full refresh sends every profile again and keeps the gone keys until their delete is accepted', async () => {
     await run();
     await sql(database, "delete from members where member_id = 'm1'");
