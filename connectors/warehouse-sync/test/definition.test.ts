@@ -115,7 +115,11 @@ describe('sync definitions: delete_missing and max_deletes', () => {
     ],
     ['a cap that is neither', `${PROFILES}max_deletes: lots\n`, /max_deletes: must be a count such as 500/],
     ['a negative cap', `${PROFILES}max_deletes: -1\n`, /max_deletes/],
-    ['a percentage over 100', `${PROFILES}max_deletes: "150%"\n`, /max_deletes: a percentage is at most 100%/],
+    [
+      'a percentage over 100',
+      `${PROFILES}max_deletes: "150%"\n`,
+      /max_deletes: a percentage is at most 100%/,
+    ],
   ])('refuses %s, naming the key', (_label, text, message) => {
     expect(() => parseSyncDefinition(text, 'sync.yaml')).toThrow(message);
   });
