@@ -15,6 +15,8 @@ export type MappedRow =
       payloads: Payload[];
       /** Profiles: a hash of the mapped values, to skip rows unchanged since the last delivery. */
       hash?: string;
+      /** Profiles and groups: the ID the row is sent as (`$distinct_id`, `$group_id`), for deletes. */
+      id?: string;
     }
   | {
       kind: 'invalid';
@@ -34,6 +36,19 @@ export interface MappedPage {
   nullCursor?: number;
   /** Rows sharing (cursor, primary key) with the row read before them. */
   duplicateKeys?: number;
+}
+
+/** What a profiles or groups row maps to, as compared with the last delivery of its key. */
+export function profileFingerprint(payloads: readonly Payload[]): string {
+  return fingerprint(payloads.map((payload) => payload.body));
+}
+
+/** The ID a profiles or groups row is sent as (none when the row maps to no update). */
+export function profileId(payloads: readonly Payload[]): { id?: string } {
+  const first = payloads[0];
+  if (first?.endpoint === 'engage') return { id: first.body.$distinct_id };
+  if (first?.endpoint === 'groups') return { id: first.body.$group_id };
+  return {};
 }
 
 /** Why a row with a NULL cursor is dead-lettered, and what to do about it. */
@@ -116,7 +131,8 @@ export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPa
       key: row[primaryKey],
       events,
       payloads,
-      ...(profiles ? { hash: fingerprint(mapped.payloads.map((payload) => payload.body)) } : {}),
+      ...(profiles ? { hash: profileFingerprint(mapped.payloads) } : {}),
+      ...(profiles ? profileId(mapped.payloads) : {}),
     };
   };
   return (page) => {
