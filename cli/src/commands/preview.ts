@@ -7,19 +7,23 @@ export function register(program: Command): void {
   program
     .command('preview')
     .description(
-      'Show what a sync would do to identities before anything is sent: reads and maps the rows, resolves them as ' +
-        'Mixpanel would, and prints sample payloads, cluster statistics and warnings.',
+      'Show what a sync would do before anything is sent: reads and maps the rows, counts what a run would send ' +
+        '(profiles: created, updated, unchanged, deleted, against the sync state), resolves identities as Mixpanel ' +
+        'would, and prints sample payloads, cluster statistics and warnings.',
     )
     .requiredOption('--config <file>', 'sync definition (YAML)')
     .option('--limit <n>', 'read at most this many rows', wholeNumber('--limit', 1))
     .option('--json', 'print the report as one JSON object')
     .action(async (options: { config: string; limit?: number; json?: boolean }) => {
       const { createSource, loadSyncDefinition, previewSync } = await import('@idmerge/warehouse-sync');
+      const { stateDirFor } = await import('../jobs/sync-job.js');
       const definition = await loadSyncDefinition(options.config);
+      // The state the next run would start from: profiles are counted against it.
+      const stateDir = stateDirFor(definition.state_dir, options.config, definition.name, undefined);
       const source = createSource(definition, dirname(options.config));
       await source.connect();
       try {
-        const report = await previewSync(definition, source, options.limit);
+        const report = await previewSync(definition, source, options.limit, undefined, { stateDir });
         console.log(options.json ? JSON.stringify(report) : renderPreview(report));
       } finally {
         await source.close();
