@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { postgresWarehouse } from './lib/postgres-warehouse.js';
-import { REPO_ROOT, startSandbox, timeIdmerge } from './lib/processes.js';
+import { cpuSeconds, REPO_ROOT, startSandbox, timeIdmerge } from './lib/processes.js';
 import { appendSection } from './lib/report.js';
 
 const { values } = parseArgs({
@@ -20,6 +20,8 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '1000000,10000000' },
     'page-size': { type: 'string', default: '10000' },
     'no-record': { type: 'boolean', default: false },
+    /** A folder for V8 CPU profiles of the sync process (one per thread: the run's and the reader's). */
+    profile: { type: 'string' },
   },
 });
 const sizes = values.rows.split(',').map((text) => {
@@ -70,6 +72,11 @@ async function buildWarehouse(file: string, rows: number): Promise<void> {
   renameSync(`${file}.tmp`, file);
 }
 
+/** CPU seconds used between two readings of cpuSeconds, when both were possible. */
+function since(before: number | undefined, after: number | undefined): number | undefined {
+  return before === undefined || after === undefined ? undefined : after - before;
+}
+
 const sink = await startSandbox(['--mode', 'simplified', '--sink']);
 const lines: string[] = [];
 try {
@@ -109,11 +116,20 @@ try {
       ].join('\n'),
     );
     await fetch(`${sink.url}/_sandbox/reset`, { method: 'POST' });
-    const run = await timeIdmerge(['sync', '--config', config], {
-      MIXPANEL_PROJECT_TOKEN: 'bench-token',
-      MIXPANEL_API_HOST: sink.url,
-      ...postgres?.env,
-    }).finally(() => postgres?.stop());
+    const sinkCpu = cpuSeconds(sink.pid);
+    const serverCpu = cpuSeconds(postgres?.child.pid);
+    const profile = values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile];
+    const run = await timeIdmerge(
+      ['sync', '--config', config],
+      { MIXPANEL_PROJECT_TOKEN: 'bench-token', MIXPANEL_API_HOST: sink.url, ...postgres?.env },
+      profile,
+    )
+      .then(async (result) => {
+        // The server's backend is reaped (its CPU time counted to the server) once the sync is gone.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { ...result, serverCpu: since(serverCpu, cpuSeconds(postgres?.child.pid)) };
+      })
+      .finally(() => postgres?.stop());
     if (run.code !== 0) throw new Error(`idmerge sync exited with ${run.code}:\n${run.stdout}`);
     const stats = (await (await fetch(`${sink.url}/_sandbox/stats`)).json()) as {
       accepted: number;
@@ -121,8 +137,12 @@ try {
     };
     const delivered = Number(/delivered:\s+(\d+)/.exec(run.stdout)?.[1] ?? NaN);
     const rps = Math.round(rows / run.seconds);
+    const perRow = (seconds: number | undefined) =>
+      seconds === undefined ? 'n/a' : ((seconds * 1e6) / rows).toFixed(1);
+    const cpu = [run.cpuSeconds, since(sinkCpu, cpuSeconds(sink.pid))];
+    if (postgres !== undefined) cpu.push(run.serverCpu);
     lines.push(
-      `| ${rows.toLocaleString('en')} | ${delivered.toLocaleString('en')} | ${stats.accepted.toLocaleString('en')} | ${run.seconds.toFixed(1)} | ${rps.toLocaleString('en')} | ${Math.round(run.peakRssMb)} MB |`,
+      `| ${rows.toLocaleString('en')} | ${delivered.toLocaleString('en')} | ${stats.accepted.toLocaleString('en')} | ${run.seconds.toFixed(1)} | ${rps.toLocaleString('en')} | ${Math.round(run.peakRssMb)} MB | ${cpu.map(perRow).join(' | ')} |`,
     );
     console.log(lines.at(-1));
     if (stats.accepted !== rows)
@@ -134,10 +154,11 @@ try {
 
 const reading =
   sourceType === 'postgres'
-    ? 'reads a local PostgreSQL server (the same 16 columns, an index on (updated_at, id); only the 14 columns the mapping uses are fetched) through one statement ordered by (updated_at, id) and a server-side cursor, 2,000 rows per fetch'
+    ? 'reads a local PostgreSQL server (the same 16 columns, an index on (updated_at, id); only the 14 columns the mapping uses are fetched) through one statement ordered by (updated_at, id) and a server-side cursor, 1,000 rows per fetch, the next one asked for while the current one is mapped'
     : 'reads a DuckDB file (16 columns; 40% anonymous, 10% login rows, 50% identified; only the 14 columns the mapping uses are fetched) in slices of 50,000 rows, each one query ordered by (updated_at, id), with DuckDB capped at 40 MB (`memory_limit: 40MB`)';
-const body = `| rows | delivered | unique at the sink | wall seconds (incl. start-up) | rows/s | peak RSS |
-| --- | --- | --- | --- | --- | --- |
+const serverColumn = sourceType === 'postgres' ? ' PostgreSQL server CPU µs/row |' : '';
+const body = `| rows | delivered | unique at the sink | wall seconds (incl. start-up) | rows/s | peak RSS | sync CPU µs/row | sink CPU µs/row |${serverColumn}
+| --- | --- | --- | --- | --- | --- | --- | --- |${serverColumn === '' ? '' : ' --- |'}
 ${lines.join('\n')}
 
 Targets: ≥ 100,000 rows/s, peak RSS ≤ 300 MB and not growing with the row count. One compiled \`idmerge sync\` process: a worker thread ${reading}, and maps, validates (strict rules) and serializes every row; the main thread delivers to a sandbox in --sink mode (batches of 2000, gzip, 10 concurrent requests), checkpointing every ${pageSize.toLocaleString('en')} delivered rows without waiting for delivery to read on; the sink runs on the same 2 cores.`;

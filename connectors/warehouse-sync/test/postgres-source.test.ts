@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseSyncDefinition } from '../src/definition.js';
 import { createSource } from '../src/sources/create.js';
@@ -215,6 +216,30 @@ describePostgres(`PostgreSQL ${'skip' in available ? `(${available.skip})` : ''}
       );
       const [rows] = await withSource(source, (s) => readAll(s, { pageSize: 100 }));
       expect(rows?.[0]).toEqual({ event_id: 1, ro: 'on', timeout: '90s', zone: 'UTC' });
+    });
+
+    it('asks for the next fetch before handing on a page, and a reader that stops then leaves the session usable', async () => {
+      const read = vi.spyOn(Cursor.prototype, 'read');
+      try {
+        const source = createPostgresSource(options());
+        await withSource(source, async (s) => {
+          const upTo = await s.maxCursor();
+          for await (const page of s.pages({ pageSize: 2, upTo })) {
+            // Fetches of 2 rows: the first page waits for the second fetch (which shows whether its last
+            // position goes on); the third is already asked for while the first is being handed on.
+            expect(page.rows.map((row) => row.event_id)).toHaveLength(2);
+            expect(read).toHaveBeenCalledTimes(3);
+            break;
+          }
+          // The fetch left in flight is closed with the window; the next statement runs as usual.
+          expect(await s.maxCursor()).toBe(upTo);
+          expect(ids(await readAll(s, { pageSize: 100, upTo })).flat()).toEqual(
+            SUITE_ROWS.map((row) => row.event_id),
+          );
+        });
+      } finally {
+        read.mockRestore();
+      }
     });
 
     it('stops a statement that runs past the timeout, naming source.statement_timeout', async () => {

@@ -40,8 +40,56 @@ const timestampTz: Parser = (value) => {
   return (types.getTypeParser(types.builtins.TIMESTAMPTZ) as Parser)(value);
 };
 
-/** What the session (TimeZone UTC, DateStyle ISO) prints for a timestamptz of years 1000–9999. */
-const UTC_TEXT = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?\+00$/;
+/** The digits of `text` from `start` to `end` as a number, or -1 when one is not a digit. */
+function digits(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * What the session (TimeZone UTC, DateStyle ISO) prints for a timestamptz of years 100–9999,
+ * `2025-11-22 08:00:00.123456+00`, as milliseconds; NaN for any other text. Read by position: every
+ * row of a timestamp column passes here, and a regular expression with its match array of
+ * strings costs more than the rest of the value's conversion.
+ */
+function utcMillis(text: string): number {
+  const length = text.length;
+  if (
+    length < 22 ||
+    text.charCodeAt(4) !== 45 || // -
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 32 || // space
+    text.charCodeAt(13) !== 58 || // :
+    text.charCodeAt(16) !== 58 ||
+    text.charCodeAt(length - 3) !== 43 || // +
+    text.charCodeAt(length - 2) !== 48 || // 0
+    text.charCodeAt(length - 1) !== 48
+  )
+    return NaN;
+  let ms = 0;
+  if (length > 22) {
+    // A fraction of 1–6 digits: `.1` is 100 ms, `.123456` is 123 ms (microseconds are cut).
+    const fraction = length - 23;
+    if (text.charCodeAt(19) !== 46 || fraction < 1 || fraction > 6) return NaN;
+    const value = digits(text, 20, length - 3);
+    if (value < 0) return NaN;
+    ms = Math.floor((value * 10 ** (6 - fraction)) / 1000);
+  }
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 7);
+  const day = digits(text, 8, 10);
+  const hour = digits(text, 11, 13);
+  const minute = digits(text, 14, 16);
+  const second = digits(text, 17, 19);
+  // Date.UTC reads years 0–99 as 1900–1999: those go to the driver's parser, which does not.
+  if (year < 100 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
 
 /**
  * A zoned timestamp as an instant; `infinity` and dates BC stay text (no JS Date holds them). The
@@ -49,12 +97,8 @@ const UTC_TEXT = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?\+0
  * of a timestamp column's cost); anything else goes through that parser.
  */
 function instant(text: string): Date | string {
-  const utc = UTC_TEXT.exec(text);
-  if (utc !== null) {
-    const [, y, mo, d, h, mi, sec, fraction] = utc;
-    const ms = fraction === undefined ? 0 : Math.floor(Number(fraction.padEnd(6, '0')) / 1000);
-    return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), ms));
-  }
+  const ms = utcMillis(text);
+  if (!Number.isNaN(ms)) return new Date(ms);
   if (/^-?infinity$/.test(text) || text.endsWith(' BC')) return text;
   const parsed = timestampTz(text);
   return parsed instanceof Date && !Number.isNaN(parsed.getTime()) ? parsed : text;

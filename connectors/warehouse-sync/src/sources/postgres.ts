@@ -5,6 +5,7 @@ import { describePostgresError, openSession, type Session } from './postgres-con
 import type { PostgresSourceOptions } from './postgres-settings.js';
 import { FLAVOURS, windowSpec, type PostgresColumn } from './postgres-sql.js';
 import { typeName, typeParsers } from './postgres-values.js';
+import { rowBuilder } from './row-builder.js';
 import type { ColumnInfo, Page, PagePosition, ReadWindow, Row, WarehouseSource } from './source.js';
 import {
   checkWindow,
@@ -217,6 +218,7 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
       /** One segment's statement through a server-side cursor, a fetch at a time. */
       async function* batches(statement: WindowStatement, segment: Segment): AsyncGenerator<PositionedRows> {
         const size = Math.max(1, Math.min(window.pageSize, FETCH_ROWS));
+        const build = rowBuilder(names);
         const reader = c.query(
           new (loadedPostgresDriver().Cursor)<unknown[]>(statement.text, statement.params, {
             rowMode: 'array',
@@ -224,21 +226,29 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
           }),
         );
         open = reader;
-        for (;;) {
+        const read = () => {
+          const next = reader.read(size);
+          // Awaited below; a read left in flight when the reader stops must not be an unhandled rejection.
+          next.catch(() => undefined);
+          return next;
+        };
+        // The next fetch is asked for before this one's rows are handed on: the server reads and sends
+        // it while this thread maps, instead of each waiting for the other (one fetch ahead at most).
+        let pending: Promise<unknown[][]> | undefined = read();
+        while (pending !== undefined) {
           let fetched: unknown[][];
           try {
-            fetched = await reader.read(size);
+            fetched = await pending;
           } catch (error) {
             throw queryError('reading the window', error);
           }
+          pending = fetched.length < size ? undefined : read();
           if (fetched.length === 0) break;
           const rows: Row[] = new Array(fetched.length);
           const positions: PagePosition[] = new Array(fetched.length);
           for (let i = 0; i < fetched.length; i++) {
             const values = fetched[i] as unknown[];
-            const row: Row = {};
-            for (let n = 0; n < names.length; n++) row[names[n] as string] = values[n];
-            rows[i] = row;
+            rows[i] = build(values);
             const cursor = values[names.length];
             const position: PagePosition = {
               cursor: cursor === null || cursor === undefined ? '' : String(cursor),
@@ -247,7 +257,6 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
             positions[i] = segment === 'null' ? { ...position, nullCursor: true } : position;
           }
           yield { rows, positions };
-          if (fetched.length < size) break;
         }
         await reader.close();
         open = undefined;

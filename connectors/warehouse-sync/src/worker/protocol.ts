@@ -1,5 +1,6 @@
 import type { SyncDefinition } from '../definition.js';
-import type { MappedPage, PlainReadWindow } from '../map-page.js';
+import type { PlainReadWindow } from '../map-page.js';
+import type { PackedPage } from './packed-page.js';
 
 /** Marks the data a worker thread is started with when it is to host a sync's source. */
 export const SOURCE_WORKER_ROLE = 'idmerge:warehouse-source';
@@ -32,5 +33,5 @@ export type SourceRequest =
 export type SourceReply =
   | { id: number; ok: true; value?: string }
   | { id: number; ok: false; error: string }
-  | { id: number; page: MappedPage }
+  | { id: number; page: PackedPage }
   | { id: number; done: true };

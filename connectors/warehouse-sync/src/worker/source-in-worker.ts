@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { resumeYoungGenerationGrowth } from '@idmerge/shared/memory';
 import type { SyncDefinition } from '../definition.js';
 import type { MappedPage, MappingSource, PlainReadWindow } from '../map-page.js';
+import { unpackPage, type PackedPage } from './packed-page.js';
 import {
   SOURCE_WORKER_ROLE,
   type SourceReply,
@@ -98,7 +99,8 @@ export function createSourceInWorker(
     maxCursor: () => call('maxCursor'),
     async *mappedPages(window: PlainReadWindow): AsyncGenerator<MappedPage> {
       const id = nextId++;
-      const pages: MappedPage[] = [];
+      // Kept packed until taken: pages waiting here hold one string each, not a row object per row.
+      const pages: PackedPage[] = [];
       let done = false;
       let error: Error | undefined;
       let wake: (() => void) | undefined;
@@ -115,7 +117,7 @@ export function createSourceInWorker(
           const page = pages.shift();
           if (page !== undefined) {
             send({ id, op: 'more' });
-            yield page;
+            yield unpackPage(page);
           } else if (error !== undefined) throw error;
           else if (done) return;
           else await new Promise<void>((resolve) => (wake = resolve));
