@@ -48,7 +48,7 @@ export interface SyncJobResult {
 }
 
 /** State lives beside the definition file (or where `state_dir` says), one folder per sync and shard. */
-function stateDirFor(
+export function stateDirFor(
   configured: string | undefined,
   configFile: string,
   name: string,

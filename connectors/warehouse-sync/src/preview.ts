@@ -81,6 +81,9 @@ export async function previewSync(
     if (example !== undefined && entry.examples.length < 3) entry.examples.push(example);
     warnings.set(code, entry);
   };
+  const rowMapping = definition.mapping;
+  if (rowMapping.type === 'lookup_table')
+    throw new Error('a lookup table is previewed by previewLookupTable (lookup/preview.ts)');
   const anonymous = new Set<string>();
   const mapping = { mode: definition.mode, keyColumns: [definition.source.primary_key] };
 
@@ -107,7 +110,7 @@ export async function previewSync(
           continue;
         }
       }
-      const mapped = mapWarehouseRow(row, definition.mapping, mapping);
+      const mapped = mapWarehouseRow(row, rowMapping, mapping);
       if (!mapped.ok) {
         report.invalidRows++;
         for (const error of mapped.errors) {
