@@ -174,10 +174,12 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
         for (let slice = 0; slice <= bounds.length; slice++) {
           const sliceParams = params.fork();
           const conditions = [...sql.conditions];
-          if (slice > 0)
-            conditions.push(
-              `${leading.sql} > ${sliceParams.bind(bounds[slice - 1] as string, leading.column)}`,
-            );
+          // The last slice also holds the rows whose leading value is NULL (sorted last, as in one
+          // unsliced query): a NULL key is read, and refused or dead-lettered, never dropped unseen.
+          if (slice > 0) {
+            const after = `${leading.sql} > ${sliceParams.bind(bounds[slice - 1] as string, leading.column)}`;
+            conditions.push(slice === bounds.length ? `(${after} or ${leading.sql} is null)` : after);
+          }
           if (slice < bounds.length)
             conditions.push(`${leading.sql} <= ${sliceParams.bind(bounds[slice] as string, leading.column)}`);
           const where = conditions.length > 0 ? `where ${conditions.join(' and ')}` : '';
