@@ -28,8 +28,9 @@ const quick = {
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => {
-  expect(nock.pendingMocks()).toEqual([]);
-  nock.cleanAll();
+  const pending = nock.pendingMocks();
+  nock.cleanAll(); // first, so one failing test leaves nothing behind for the next
+  expect(pending).toEqual([]);
 });
 afterAll(() => nock.enableNetConnect());
 
