@@ -20,7 +20,7 @@ export interface LookupTableUpload {
 
 export interface LookupTableOptions {
   retry?: Partial<RetrySettings>;
-  /** Longest silence on the connection (default 60 s). */
+  /** Longest silence on the connection (default 10 min: Mixpanel answers once it has parsed and stored the whole table). */
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -95,7 +95,7 @@ export async function replaceLookupTable(
     let outcome: RequestOutcome;
     try {
       outcome = {
-        response: await put(url, headers, upload.file, upload.bytes, options.timeoutMs ?? 60_000),
+        response: await put(url, headers, upload.file, upload.bytes, options.timeoutMs ?? 600_000),
       };
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
