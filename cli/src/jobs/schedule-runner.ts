@@ -76,7 +76,11 @@ async function runOnce(job: Job, log: Logger): Promise<boolean> {
           ...(run.reason !== undefined ? { error: redact(run.reason, secretsFromEnv()) } : {}),
           nextRun: job.cron.nextRun()?.toISOString() ?? null,
         },
-        exitCode === 1 ? 'run failed; the schedule goes on (the table keeps its rows)' : 'run finished',
+        exitCode === 0
+          ? 'run finished'
+          : exitCode === 2
+            ? 'run finished with dead-lettered rows'
+            : 'run failed; the schedule goes on (the table keeps its rows)',
       );
       return exitCode === 1;
     }
