@@ -265,6 +265,36 @@ describe('idmerge sync of a lookup table: what Mixpanel answers', () => {
   }, 60_000);
 });
 
+describe('idmerge schedule with a lookup table', () => {
+  it('replaces on the first run and sends nothing on the next while the result is the same', async () => {
+    const sandbox = await startSandboxProcess(SANDBOX_ARGS);
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'lookup-schedule-'));
+      const config = definition(
+        dir,
+        `source: { type: duckdb, query: "select 'a' as account_id, 'A' as name, '' as note, 1 as seats, true as active", primary_key: account_id }`,
+        'schedule: "* * * * * *"',
+      );
+      const result = await runCli(['schedule', '--config', config, '--run-now', '--max-runs', '2'], {
+        env: env(sandbox),
+      });
+      expect(result.code).toBe(0);
+      const runs = result.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { outcome?: string; lookupTable?: string; msg: string })
+        .filter((line) => line.outcome !== undefined);
+      expect(runs.map((run) => [run.lookupTable, run.outcome, run.msg])).toEqual([
+        ['acct-7', 'replaced', 'run finished'],
+        ['acct-7', 'unchanged', 'run finished'],
+      ]);
+      expect((await sandbox.json<StoredTable>('/_sandbox/lookup-tables/acct-7')).replaces).toBe(1);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 60_000);
+});
+
 const available = postgresOrSkip();
 const describePostgres = 'skip' in available ? describe.skip : describe;
 
