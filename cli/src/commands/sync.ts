@@ -10,6 +10,7 @@ interface SyncOptions {
   deadLetter?: string;
   maxRetries?: number;
   backoff?: BackoffPolicy;
+  allowDeletes?: boolean | number;
 }
 
 function shard(value: string): { index: number; count: number } {
@@ -31,6 +32,11 @@ export function register(program: Command): void {
     .requiredOption('--config <file>', 'sync definition (YAML)')
     .option('--dry-run', 'read and map, send nothing, keep no state')
     .option('--full-refresh', 'read every row again (insert IDs make it safe)')
+    .option(
+      '--allow-deletes [n]',
+      'delete_missing: this run may send more deletes than max_deletes (up to n; without n: any number)',
+      wholeNumber('--allow-deletes', 0),
+    )
     .option('--shard <i/N>', 'only rows whose key hashes to shard i of N', shard)
     .option('--dead-letter <path>', 'NDJSON file for rows not delivered (default: in the state folder)')
     .option(

@@ -29,6 +29,8 @@ export interface SyncJobOptions {
   /** Retries of a request after 5xx, timeouts and connection errors (default: the sender's). */
   maxRetries?: number;
   backoff?: BackoffPolicy;
+  /** `delete_missing`: lift the delete cap for this run (`true`), or allow up to this many deletes. */
+  allowDeletes?: boolean | number;
   /** Show a live progress line when standard error is a terminal (default true). */
   progress?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -110,6 +112,7 @@ export async function runSyncJob(
       run = await runSync(definition, source, sender, store, {
         fullRefresh: options.fullRefresh,
         shard: options.shard,
+        allowDeletes: options.allowDeletes,
         onPage: ({ rowsRead }) =>
           bar?.update(rowsRead, {
             delivered: sender.report.delivered,
@@ -128,6 +131,24 @@ export async function runSyncJob(
   } finally {
     unlock();
   }
+}
+
+/** `delete_missing`: what became of the keys no longer in the source. */
+function formatDeletes(deletes: NonNullable<RunReport['deletes']>): string[] {
+  if (deletes.skipped !== undefined) return [`deletes:           none sent: ${deletes.skipped}`];
+  const lines = [
+    `deletes:           ${deletes.accepted} accepted of ${deletes.sent} sent` +
+      (deletes.failed > 0 ? ` (${deletes.failed} not accepted: kept, the next run sends them again)` : ''),
+  ];
+  if (deletes.released > 0)
+    lines.push(
+      `                   ${deletes.released} keys gone whose ID another row still has: not deleted`,
+    );
+  if (deletes.unknownIds > 0)
+    lines.push(
+      `                   ${deletes.unknownIds} keys gone that an older version synced without their ID: not deleted (see docs/warehouse-sync.md)`,
+    );
+  return lines;
 }
 
 /** The run report as people read it: window, rows, top invalid reasons, then the delivery report. */
@@ -159,6 +180,7 @@ export function formatSyncJob(
     .slice(0, 5)) {
     lines.push(`  ${count} × ${reason}`);
   }
+  if (run.deletes !== undefined) lines.push(...formatDeletes(run.deletes));
   lines.push(formatReport(delivery));
   if (delivery.deadLettered > 0) lines.push(`dead-letter file: ${result.deadLetterPath}`);
   if (run.incomplete !== undefined) {

@@ -7,6 +7,14 @@ export function renderPreview(report: PreviewReport): string {
     `preview (${report.mode} ID Merge): nothing was sent`,
     `rows read:          ${report.rowsRead} (${report.invalidRows} invalid)`,
   ];
+  const { counts } = report;
+  lines.push(
+    `would send:         ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged` +
+      (counts.deleted === undefined ? '' : `, ${counts.deleted} deleted`),
+  );
+  for (const note of counts.notes) lines.push(`  (${note})`);
+  if (counts.deleteCapStops !== undefined)
+    lines.push(`  ⛔ the delete cap would stop the run before it sends anything: ${counts.deleteCapStops}`);
   for (const [reason, count] of Object.entries(report.invalidByReason)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 5)) {

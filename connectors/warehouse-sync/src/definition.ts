@@ -135,6 +135,24 @@ export const syncDefinitionSchema = z
     page_size: z.number().int().min(1).max(1_000_000).default(10_000),
     /** Where run state lives (default .idmerge/state/<name>). */
     state_dir: z.string().min(1).optional(),
+    /**
+     * Profiles and groups: a key synced before that the source no longer returns gets `$delete`
+     * (see deletes.ts and docs/warehouse-sync.md).
+     */
+    delete_missing: z.boolean().default(false),
+    /**
+     * Most deletes one run may send: a count, or a percentage of the keys synced before ("5%").
+     * Above it the run stops before sending anything. Default with delete_missing: DEFAULT_MAX_DELETES.
+     */
+    max_deletes: z
+      .union([
+        z.number().int().min(0),
+        z
+          .string()
+          .regex(/^\d+(\.\d+)?%$/, 'must be a count such as 500 or a percentage such as "5%"')
+          .refine((text) => Number.parseFloat(text) <= 100, 'a percentage is at most 100%'),
+      ])
+      .optional(),
   })
   .superRefine((definition, context) => {
     if (definition.mapping.type === 'lookup_table') {
@@ -152,6 +170,33 @@ export const syncDefinitionSchema = z
           message: `must be the source's primary_key ("${definition.source.primary_key}"): the rows are read in key order, so rows sharing a key are found side by side`,
         });
     }
+    if (
+      definition.delete_missing &&
+      definition.mapping.type !== 'profiles' &&
+      definition.mapping.type !== 'groups'
+    )
+      context.addIssue({
+        code: 'custom',
+        path: ['delete_missing'],
+        message:
+          `deletes are for mapping.type profiles or groups, not ${definition.mapping.type} ` +
+          '(an event or identity link cannot be deleted through ingestion); remove delete_missing',
+      });
+    if (definition.delete_missing && definition.source.cursor !== undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['delete_missing'],
+        message:
+          `delete_missing needs every run to read the whole result, and source.cursor ` +
+          `(${definition.source.cursor}) makes runs read only the rows changed since the last one; remove ` +
+          'source.cursor (profiles and groups are sent only when changed, so a whole read sends no more)',
+      });
+    if (definition.max_deletes !== undefined && !definition.delete_missing)
+      context.addIssue({
+        code: 'custom',
+        path: ['max_deletes'],
+        message: 'max_deletes caps the deletes of delete_missing: true, which is not set',
+      });
     const zone = 'time_zone' in definition.mapping ? definition.mapping.time_zone : undefined;
     if (zone !== undefined && !isKnownTimeZone(zone)) {
       context.addIssue({

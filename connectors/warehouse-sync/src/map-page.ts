@@ -15,6 +15,8 @@ export type MappedRow =
       payloads: Payload[];
       /** Profiles: a hash of the mapped values, to skip rows unchanged since the last delivery. */
       hash?: string;
+      /** Profiles and groups: the ID the row is sent as (`$distinct_id`, `$group_id`), for deletes. */
+      id?: string;
     }
   | {
       kind: 'invalid';
@@ -36,6 +38,19 @@ export interface MappedPage {
   duplicateKeys?: number;
 }
 
+/** What a profiles or groups row maps to, as compared with the last delivery of its key. */
+export function profileFingerprint(payloads: readonly Payload[]): string {
+  return fingerprint(payloads.map((payload) => payload.body));
+}
+
+/** The ID a profiles or groups row is sent as (none when the row maps to no update). */
+export function profileId(payloads: readonly Payload[]): { id?: string } {
+  const first = payloads[0];
+  if (first?.endpoint === 'engage') return { id: first.body.$distinct_id };
+  if (first?.endpoint === 'groups') return { id: first.body.$group_id };
+  return {};
+}
+
 /** Why a row with a NULL cursor is dead-lettered, and what to do about it. */
 function nullCursorRow(row: Row, cursor: string, primaryKey: string): MappedRow {
   return {
@@ -47,6 +62,25 @@ function nullCursorRow(row: Row, cursor: string, primaryKey: string): MappedRow 
       `or set source.null_cursor: deliver to send such rows on every run`,
     tally: `${cursor}: null_cursor`,
     field: cursor,
+  };
+}
+
+/** What a row whose primary key is NULL is refused with (the read window reads such rows last). */
+function nullKeyReason(primaryKey: string): string {
+  return (
+    `${primaryKey}: the primary key is NULL, so the row has no place in the read order (no checkpoint ` +
+    `can stand on it) and cannot be told apart from other such rows; give every row a key ` +
+    `(e.g. coalesce(${primaryKey}, <another unique column>) in the query)`
+  );
+}
+
+function nullKeyRow(row: Row, primaryKey: string): MappedRow {
+  return {
+    kind: 'invalid',
+    row,
+    reason: `row with ${primaryKey} NULL: ${nullKeyReason(primaryKey)}`,
+    tally: `${primaryKey}: null_key`,
+    field: primaryKey,
   };
 }
 
@@ -104,13 +138,18 @@ export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPa
       key: row[primaryKey],
       events,
       payloads,
-      ...(profiles ? { hash: fingerprint(mapped.payloads.map((payload) => payload.body)) } : {}),
+      ...(profiles ? { hash: profileFingerprint(mapped.payloads) } : {}),
+      ...(profiles ? profileId(mapped.payloads) : {}),
     };
   };
   return (page) => {
     const rows: MappedRow[] = new Array(page.rows.length);
     for (let i = 0; i < page.rows.length; i++) {
       const row = page.rows[i] as Row;
+      if (row[primaryKey] === null || row[primaryKey] === undefined) {
+        rows[i] = nullKeyRow(row, primaryKey);
+        continue;
+      }
       if (page.nullCursor === true && refuseNullCursor) {
         rows[i] = nullCursorRow(row, cursor, primaryKey);
         continue;

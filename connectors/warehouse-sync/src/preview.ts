@@ -10,6 +10,7 @@ import {
 } from '@idmerge/shared';
 import { correctionWarnings } from './correction-warnings.js';
 import type { SyncDefinition } from './definition.js';
+import { PreviewCounter, type PreviewCounts } from './preview-counts.js';
 import type { WarehouseSource } from './sources/source.js';
 
 export interface PreviewWarning {
@@ -31,6 +32,8 @@ export interface PreviewReport {
   warnings: PreviewWarning[];
   /** The predicted clusters (those with more than one ID, or all when few). */
   predictedClusters: Cluster[];
+  /** What a run would send: created, updated, unchanged, deleted (see preview-counts.ts). */
+  counts: PreviewCounts;
 }
 
 const NEAR_CAP = Math.floor(MAX_CLUSTER_IDS * 0.9);
@@ -61,7 +64,10 @@ export async function previewSync(
   limit?: number,
   /** Resolve into this model, to predict several syncs of one project together. */
   model: IdentityModel = createIdentityModel(definition.mode),
+  /** The sync's state folder, to count profiles as created, updated, unchanged and deleted. */
+  options: { stateDir?: string } = {},
 ): Promise<PreviewReport> {
+  const counter = new PreviewCounter(definition, options.stateDir);
   const report: PreviewReport = {
     mode: definition.mode,
     rowsRead: 0,
@@ -73,6 +79,7 @@ export async function previewSync(
     identityFailures: {},
     warnings: [],
     predictedClusters: [],
+    counts: counter.counts,
   };
   const warnings = new Map<string, PreviewWarning>();
   const warn = (code: string, message: string, example: string | undefined, count = 1) => {
@@ -91,19 +98,35 @@ export async function previewSync(
   // A cursor the window cannot use stops the preview as it would stop the sync, before any row.
   if (cursor !== undefined) await source.maxCursor();
   let previousKey: unknown;
+  let readEverything = true;
   pages: for await (const page of source.pages({ pageSize: definition.page_size })) {
     if (page.duplicateKeys !== undefined)
       warn('duplicate_key', DUPLICATE_KEYS, undefined, page.duplicateKeys);
     for (const row of page.rows) {
-      if (limit !== undefined && report.rowsRead >= limit) break pages;
+      if (limit !== undefined && report.rowsRead >= limit) {
+        readEverything = false;
+        break pages;
+      }
       report.rowsRead++;
       const key = `${primaryKey}=${String(row[primaryKey])}`;
       if (row[primaryKey] === previousKey && page.duplicateKeys !== undefined)
         warn('duplicate_key', DUPLICATE_KEYS, key, 0);
       previousKey = row[primaryKey];
+      if (row[primaryKey] === null || row[primaryKey] === undefined) {
+        warn(
+          'null_key',
+          `rows whose primary key ${primaryKey} is NULL: a run reads them after the rest of its window and dead-letters them`,
+          key,
+        );
+        report.invalidRows++;
+        const reason = `${primaryKey}: null_key`;
+        report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
+        continue;
+      }
       if (page.nullCursor === true && cursor !== undefined) {
         warn('null_cursor', nullCursorMessage(cursor, nullCursor), key);
         if (nullCursor === 'dead_letter') {
+          counter.row(String(row[primaryKey]), undefined);
           report.invalidRows++;
           const reason = `${cursor}: null_cursor`;
           report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
@@ -111,6 +134,7 @@ export async function previewSync(
         }
       }
       const mapped = mapWarehouseRow(row, rowMapping, mapping);
+      counter.row(String(row[primaryKey]), mapped.ok ? mapped.payloads : undefined);
       if (!mapped.ok) {
         report.invalidRows++;
         for (const error of mapped.errors) {
@@ -197,6 +221,7 @@ export async function previewSync(
   };
   report.devicesPerUser.average = users > 0 ? devicesTotal / users : 0;
   report.warnings = [...correctionWarnings(definition), ...warnings.values()];
+  report.counts = counter.finish(readEverything);
   report.predictedClusters =
     clusters.length <= 50 ? clusters : clusters.filter((c) => c.members.length > 1).slice(0, 50);
   return report;

@@ -11,6 +11,8 @@ import {
 import type { PagePosition, Row, WarehouseSource } from './sources/source.js';
 import type { StateStore } from './state.js';
 import { ProfileHashes } from './profile-hashes.js';
+import { checkDeleteCap, DeletePlan, readSourceKeys, type DeleteReport } from './deletes.js';
+import { sendDeletes } from './send-deletes.js';
 
 export interface RunOptions {
   fullRefresh?: boolean;
@@ -18,6 +20,11 @@ export interface RunOptions {
   /** Column hashed for `shard` (default: the primary key). */
   shardColumn?: string;
   onPage?: (progress: { rowsRead: number }) => void;
+  /**
+   * `delete_missing`: lift the delete cap for this run (`true`), or allow up to this many deletes
+   * (the command's `--allow-deletes [n]`).
+   */
+  allowDeletes?: boolean | number;
 }
 
 export interface RunReport {
@@ -41,6 +48,8 @@ export interface RunReport {
    * first of them and the bound does not move, so the next run sends them and the rest.
    */
   incomplete?: string;
+  /** `delete_missing`: what became of the keys synced before and no longer in the source. */
+  deletes?: DeleteReport;
 }
 
 /**
@@ -49,6 +58,16 @@ export interface RunReport {
  * writes the record as JSON, never sees it.
  */
 const PAGE_OF = Symbol('page');
+/** Marks the record kept for a `$delete` with the ID it deletes. */
+const DELETE_OF = Symbol('delete');
+
+function shardOf(definition: SyncDefinition, options: RunOptions): PlainReadWindow['shard'] {
+  return options.shard && { ...options.shard, column: options.shardColumn ?? definition.source.primary_key };
+}
+
+function emptyDeletes(plan: DeletePlan): DeleteReport {
+  return { sent: 0, accepted: 0, failed: 0, released: 0, unknownIds: plan.unknownIds };
+}
 
 const DELIVERY_HEAP_GROWTH_BYTES = 16 * 1024 * 1024;
 
@@ -80,6 +99,25 @@ export async function runSync(
 ): Promise<RunReport> {
   const started = Date.now();
   const state = store.load();
+  const primaryKey = definition.source.primary_key;
+  const profiles =
+    definition.mapping.type === 'profiles' || definition.mapping.type === 'groups'
+      ? new ProfileHashes(store.dir)
+      : undefined;
+  // Deletes are planned from a complete read of the source before anything is sent, so a run
+  // over the cap sends nothing at all (the definition refuses delete_missing with a cursor: every
+  // read is of the whole result).
+  let plan: DeletePlan | undefined;
+  if (definition.delete_missing && profiles) {
+    const whole: PlainReadWindow = { pageSize: definition.page_size, shard: shardOf(definition, options) };
+    plan = new DeletePlan(profiles, await readSourceKeys(mappedPages(definition, source, whole), primaryKey));
+    checkDeleteCap(definition, plan.size, profiles.syncedCount, options.allowDeletes);
+  }
+  if (profiles && options.fullRefresh) {
+    // Every profile is sent again; with deletes on, the synced keys stay, to be deleted when gone.
+    if (plan) profiles.forgetHashes();
+    else profiles.clear();
+  }
   const resumed = state.inProgress !== undefined && !options.fullRefresh;
   const window =
     resumed && state.inProgress
@@ -111,22 +149,21 @@ export async function runSync(
     lookbackSeconds: window.after === undefined ? 0 : definition.lookback,
     from: window.position,
     pageSize: definition.page_size,
-    shard: options.shard && {
-      ...options.shard,
-      column: options.shardColumn ?? definition.source.primary_key,
-    },
+    shard: shardOf(definition, options),
   };
-  const primaryKey = definition.source.primary_key;
-  const profiles =
-    definition.mapping.type === 'profiles' || definition.mapping.type === 'groups'
-      ? new ProfileHashes(store.dir)
-      : undefined;
-  if (profiles && options.fullRefresh) profiles.clear();
   // Settled rows are delivered, refused by Mixpanel, or dead-lettered as invalid. A row that failed
   // for another reason is not: the checkpoint never passes its page, and the run stops reading.
   let firstUnsettledPage = Number.POSITIVE_INFINITY;
   let incomplete: string | undefined;
+  const failedDeletes = new Set<string>();
   const stopWatching = sender.onUndelivered((original, why) => {
+    const deleteOf = (original as { [DELETE_OF]?: unknown } | undefined)?.[DELETE_OF];
+    if (typeof deleteOf === 'string') {
+      // A `$delete` not accepted: its keys stay in the state, and the next run sends it again.
+      failedDeletes.add(deleteOf);
+      if (why.cause === 'failed') incomplete ??= why.reason;
+      return;
+    }
     const key = (original as Row | undefined)?.[primaryKey];
     // A profile Mixpanel refused (or left uncertain) is forgotten, so the next run sends it again.
     if (profiles && key !== undefined) profiles.forget(String(key));
@@ -176,6 +213,8 @@ export async function runSync(
       report.nullCursor += page.nullCursor ?? 0;
       report.duplicateKeys += page.duplicateKeys ?? 0;
       const number = pageNumber++;
+      // Rows that came back since the plan's read are not deleted.
+      plan?.keep(page, primaryKey);
       for (const row of page.rows) {
         report.rowsRead++;
         if (row.kind === 'invalid') {
@@ -186,11 +225,11 @@ export async function runSync(
         }
         if (row.hash !== undefined && profiles) {
           const key = String(row.key);
-          if (profiles.unchanged(key, row.hash)) {
+          if (profiles.unchanged(key, row.hash, row.id)) {
             report.unchanged++;
             continue;
           }
-          profiles.set(key, row.hash);
+          profiles.set(key, row.hash, row.id);
         }
         // What the sender keeps until the payload is delivered, for its dead-letter entry: the row's
         // key, not the row. The row stays in the warehouse; holding whole rows for every record in
@@ -212,21 +251,29 @@ export async function runSync(
   } catch (error) {
     readFailure = { error };
   }
+  // Whether the read was complete; a `$delete` not delivered (below) does not undo that.
+  let readIncomplete: string | undefined;
   try {
     // What was handed in is delivered either way; the checkpoints then reach the last settled page.
     await sender.drain();
     await checkpoints;
+    if (checkpointFailure !== undefined) throw checkpointFailure.error;
+    // A failed read, or rows not settled: the last checkpoint is that of the last page below which
+    // everything settled, and the next run resumes right there. Neither deletes anything.
+    if (readFailure !== undefined) throw readFailure.error;
+    readIncomplete = incomplete;
+    if (plan && profiles) {
+      report.deletes =
+        readIncomplete === undefined
+          ? await sendDeletes(definition, plan, profiles, sender, failedDeletes, DELETE_OF)
+          : { ...emptyDeletes(plan), skipped: `the run did not finish (${readIncomplete})` };
+    }
   } finally {
     stopWatching();
   }
-  if (checkpointFailure !== undefined) throw checkpointFailure.error;
-  // A failed read, or rows not settled: the last checkpoint is that of the last page below which
-  // everything settled, and the next run resumes right there.
-  if (readFailure !== undefined) throw readFailure.error;
-  if (incomplete !== undefined) {
-    profiles?.commit();
-    report.incomplete = incomplete;
-  } else {
+  if (incomplete !== undefined) report.incomplete = incomplete;
+  if (readIncomplete !== undefined) profiles?.commit();
+  else {
     profiles?.compact();
     state.bound = window.upTo ?? state.bound;
     state.inProgress = undefined;

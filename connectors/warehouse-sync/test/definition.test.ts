@@ -82,6 +82,50 @@ describe('sync definitions', () => {
   });
 });
 
+const PROFILES = `
+name: users
+mode: simplified
+source: { type: duckdb, table: users, primary_key: user_id }
+mapping: { type: profiles, user_id: user_id }
+delete_missing: true
+`;
+
+describe('sync definitions: delete_missing and max_deletes', () => {
+  it('reads a count or a percentage, and defaults to no deletes', () => {
+    expect(parseSyncDefinition(PROFILES)).toMatchObject({ delete_missing: true });
+    expect(parseSyncDefinition(`${PROFILES}max_deletes: 500\n`).max_deletes).toBe(500);
+    expect(parseSyncDefinition(`${PROFILES}max_deletes: "2.5%"\n`).max_deletes).toBe('2.5%');
+    expect(parseSyncDefinition(PROFILES.replace('delete_missing: true', '')).delete_missing).toBe(false);
+  });
+
+  it.each([
+    [
+      'deletes for events',
+      `${EXAMPLE}delete_missing: true\n`,
+      /delete_missing: deletes are for mapping.type profiles or groups, not events/,
+    ],
+    [
+      'deletes with a cursor',
+      PROFILES.replace('primary_key: user_id }', 'primary_key: user_id, cursor: updated_at }'),
+      /delete_missing: delete_missing needs every run to read the whole result, and source.cursor \(updated_at\)/,
+    ],
+    [
+      'max_deletes without delete_missing',
+      `${PROFILES.replace('delete_missing: true', '')}max_deletes: 5\n`,
+      /max_deletes: max_deletes caps the deletes of delete_missing: true, which is not set/,
+    ],
+    ['a cap that is neither', `${PROFILES}max_deletes: lots\n`, /max_deletes: must be a count such as 500/],
+    ['a negative cap', `${PROFILES}max_deletes: -1\n`, /max_deletes/],
+    [
+      'a percentage over 100',
+      `${PROFILES}max_deletes: "150%"\n`,
+      /max_deletes: a percentage is at most 100%/,
+    ],
+  ])('refuses %s, naming the key', (_label, text, message) => {
+    expect(() => parseSyncDefinition(text, 'sync.yaml')).toThrow(message);
+  });
+});
+
 describe('lookup-table definitions', () => {
   const lookup = (source: string, mapping: string) =>
     `name: accounts\nmode: simplified\nsource: ${source}\nmapping: ${mapping}\n`;

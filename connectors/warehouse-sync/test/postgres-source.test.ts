@@ -11,7 +11,7 @@ import {
   type PostgresSourceOptions,
 } from '../src/sources/postgres.js';
 import { Secret } from '../src/sources/secret.js';
-import type { ReadWindow, Row, WarehouseSource } from '../src/sources/source.js';
+import type { Page, ReadWindow, Row, WarehouseSource } from '../src/sources/source.js';
 import { createSourceInWorker } from '../src/worker/source-in-worker.js';
 import { SUITE_ROWS, sourceSuite } from './source-suite.js';
 import { freePort, postgresOrSkip, startPostgres, type RunningPostgres } from './support/postgres-server.js';
@@ -45,6 +45,10 @@ beforeAll(async () => {
     create table sales.orders (order_id text primary key, placed_at date);
     insert into sales.orders values ('o-1', '2025-11-21'), ('o-2', '2025-11-22');
     create table "Shouting" ("OrderId" integer primary key);
+    create table keyless (id integer, updated_at timestamp);
+    insert into keyless values (1, '2025-11-22 08:00:00'), (null, '2025-11-22 08:00:00'),
+      (2, '2025-11-22 08:01:00'), (null, '2025-11-22 08:01:00'), (3, '2025-11-22 08:01:00'),
+      (null, null), (4, null), (5, '2025-11-22 08:02:00');
     create table text_cursor (id integer primary key, changed text);
     insert into text_cursor values (1, '2025-11-22T08:00:00Z'), (2, '2025-11-22 09:00:00'), (3, null),
       (4, '2025-11-22T10:00:00+02:00');
@@ -131,6 +135,27 @@ describePostgres(`PostgreSQL ${'skip' in available ? `(${available.skip})` : ''}
       expect(Buffer.from(row.blob as Uint8Array).toString('hex')).toBe('0102');
       expect(Object.keys(row)).not.toContain('__idmerge_key');
       expect(Object.values(rows?.[1] ?? {}).slice(1)).toEqual(new Array(17).fill(null));
+    });
+
+    it('reads rows whose key is NULL last, in pages without a position, and never resumes on one', async () => {
+      const keyless = () => createPostgresSource(options({ table: 'keyless', primaryKey: 'id' }));
+      const pages: Page[] = [];
+      await withSource(keyless(), async (s) => {
+        for await (const page of s.pages({ pageSize: 2 })) pages.push(page);
+      });
+      const keys = pages.map((page) => page.rows.map((row) => row.id));
+      // The window (1, 2, 3, 5), the NULL cursor (4), then the three rows without a key.
+      expect(keys.flat()).toEqual([1, 2, 3, 5, 4, null, null, null]);
+      for (const page of pages) {
+        if (page.rows.some((row) => row.id === null)) expect(page.last).toBeUndefined();
+        else expect(page.last?.key).toBe(String(page.rows.at(-1)?.id));
+      }
+      // From every position a run can hold, the rest is read exactly once.
+      for (const [index, page] of pages.entries()) {
+        if (page.last === undefined) continue;
+        const rest = await withSource(keyless(), (s) => readAll(s, { pageSize: 2, from: page.last }));
+        expect(rest.flat().map((row) => row.id)).toEqual(keys.slice(index + 1).flat());
+      }
     });
 
     it('keeps sub-millisecond cursor values exact, so a page never starts over or skips', async () => {

@@ -4,6 +4,7 @@ export type {
   IdentityModel,
   IdentityModelOptions,
   IdentityStats,
+  IngestOptions,
   IngestOutcome,
 } from './types.js';
 export { FAILURE_DESCRIPTIONS } from './model.js';

@@ -10,6 +10,7 @@ import type {
   IdentityModel,
   IdentityModelOptions,
   IdentityStats,
+  IngestOptions,
   IngestOutcome,
 } from './types.js';
 import { UnionFind } from './union-find.js';
@@ -67,15 +68,16 @@ export abstract class BaseIdentityModel implements IdentityModel {
     storedIndex: number,
   ): IdentityStep;
 
-  ingest(event: unknown): IngestOutcome {
+  ingest(event: unknown, options?: IngestOptions): IngestOutcome {
+    const strict = options?.strict ?? true;
     if (this.validate) {
       let violations: Violation[] | undefined;
       if (this.nowMs !== undefined) {
-        violations = eventViolations(event, this.mode, this.nowMs());
+        violations = eventViolations(event, this.mode, this.nowMs(), strict);
       } else {
-        violations = eventViolations(event, this.mode, this.systemClock.recent());
+        violations = eventViolations(event, this.mode, this.systemClock.recent(), strict);
         if (violations !== undefined && this.systemClock.refresh()) {
-          violations = eventViolations(event, this.mode, this.systemClock.recent());
+          violations = eventViolations(event, this.mode, this.systemClock.recent(), strict);
         }
       }
       if (violations !== undefined) {
@@ -102,7 +104,9 @@ export abstract class BaseIdentityModel implements IdentityModel {
     const storedId = this.storedName;
     const time = typeof props.time === 'number' ? props.time : Number.NaN;
     const insertId = typeof props.$insert_id === 'string' ? props.$insert_id : '';
-    if (!this.dedup.add(event.event, storedIndex, time, insertId)) {
+    // Not strict, an event without `$insert_id` has no deduplication key: it is never a duplicate.
+    const keyless = !strict && insertId === '';
+    if (!keyless && !this.dedup.add(event.event, storedIndex, time, insertId)) {
       this.duplicates++;
       return { status: 'duplicate', ingestedDistinctId: storedId };
     }

@@ -20,6 +20,15 @@ describe('Original ID Merge', () => {
     expect(m.clusters()).toEqual([{ distinct_id: 'X', members: ['X'] }]);
   });
 
+  it('not strict (/track): $identify still links, and a keyless $identify is never a duplicate', () => {
+    const m = model();
+    const { $insert_id: _dropped, ...keyless } = identify('U1', A1).properties;
+    const event = { event: '$identify', properties: keyless };
+    expect(m.ingest(event, { strict: false })).toMatchObject({ status: 'accepted' });
+    expect(m.ingest(event, { strict: false })).toMatchObject({ status: 'accepted' });
+    expect(m.clusters()).toEqual([{ distinct_id: 'U1', members: [A1, 'U1'] }]);
+  });
+
   it('$identify checks in order: same IDs first, even for a non-UUID', () => {
     const m = model();
     expect(m.ingest(identify('same', 'same'))).toMatchObject({ failureReason: 'errSameIDs' });

@@ -63,6 +63,31 @@ describe('Simplified ID Merge', () => {
     expect(m.clusters()).toEqual([]);
   });
 
+  it('not strict (/track, plain /import): an identity event is an ordinary event with its IDs', () => {
+    const m = model();
+    const outcome = m.ingest(
+      testEvent('$identify', { $device_id: 'D1', $user_id: 'U1', $identified_id: 'U9', $anon_id: 'D9' }),
+      { strict: false },
+    );
+    expect(outcome).toMatchObject({ status: 'accepted', ingestedDistinctId: 'U1' });
+    expect(m.clusters()).toEqual([{ distinct_id: 'U1', members: ['$device:D1', 'U1'] }]);
+  });
+
+  it('not strict: an event without $insert_id is taken and never deduplicated; strict refuses it', () => {
+    const m = model();
+    const keyless = { event: 'A', properties: { time: 1763800000, $device_id: 'D1' } };
+    expect(m.ingest(keyless, { strict: false }).status).toBe('accepted');
+    expect(m.ingest(keyless, { strict: false }).status).toBe('accepted');
+    expect(m.ingest(keyless)).toMatchObject({
+      status: 'rejected',
+      violations: [{ field: 'properties.$insert_id' }],
+    });
+    const keyed = { event: 'A', properties: { ...keyless.properties, $insert_id: 'k1' } };
+    expect(m.ingest(keyed, { strict: false }).status).toBe('accepted');
+    expect(m.ingest(keyed, { strict: false }).status).toBe('duplicate');
+    expect(m.stats()).toMatchObject({ events: 3, duplicates: 1 });
+  });
+
   it('without validation stores identity events under their distinct_id but creates no link', () => {
     const m = createIdentityModel('simplified', { validate: false });
     m.ingest(testEvent('$merge', { distinct_id: 'U1', $distinct_ids: ['U1', 'U2'] }));

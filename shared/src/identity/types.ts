@@ -35,6 +35,16 @@ export interface IdentityModelOptions {
   nowMs?: () => number;
 }
 
+/** How one event is taken (IdentityModel.ingest). */
+export interface IngestOptions {
+  /**
+   * Strict `/import`'s rules (default true). Not strict, as `/track` and plain `/import` take
+   * events: an event without `$insert_id` is taken and never deduplicated, and in Simplified an
+   * identity event (`$identify`, …) is an ordinary event.
+   */
+  strict?: boolean;
+}
+
 export interface IdentityStats {
   events: number;
   duplicates: number;
@@ -46,7 +56,7 @@ export interface IdentityStats {
 
 export interface IdentityModel {
   readonly mode: IdMergeMode;
-  ingest(event: unknown): IngestOutcome;
+  ingest(event: unknown, options?: IngestOptions): IngestOutcome;
   ingestMany(events: Iterable<unknown>): IngestOutcome[];
   /** The canonical distinct_id the stored event is attributed to now (retroactive attribution). */
   currentDistinctId(eventIndex: number): string;

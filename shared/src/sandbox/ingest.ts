@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IdMergeMode } from '../payload/index.js';
 import { eventTimeMs, IDENTITY_EVENTS, SIMPLIFIED_IDENTITY_EVENT_MESSAGE } from '../validation/index.js';
 import type { SandboxState } from './state.js';
@@ -101,17 +100,11 @@ export function ingestEvents(
     if (rules.endpoint === 'track' && event.properties !== undefined && missing(event.properties.time)) {
       event = { ...event, properties: { ...event.properties, time: rules.receivedMs } };
     }
-    const dedupKey =
-      !rules.strict && event.properties !== undefined && missing(event.properties.$insert_id)
-        ? randomUUID()
-        : undefined;
     // Strict /import refused Simplified identity events above; everywhere else they are ordinary.
-    const ordinary =
-      rules.mode === 'simplified' && typeof event.event === 'string' && IDENTITY_EVENTS.has(event.event);
-    const outcome = state.ingestEvent(event === record ? record : event, {
-      ...(dedupKey !== undefined ? { dedupKey } : {}),
-      ...(ordinary ? { ordinary } : {}),
-    });
+    const outcome = state.ingestEvent(
+      event === record ? record : event,
+      rules.strict ? undefined : { strict: false },
+    );
     if (outcome.status === 'rejected') {
       const first = outcome.violations[0];
       failed.push({

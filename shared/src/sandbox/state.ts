@@ -9,7 +9,12 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { createIdentityModel, type IdentityModel, type IngestOutcome } from '../identity/index.js';
+import {
+  createIdentityModel,
+  type IdentityModel,
+  type IngestOptions,
+  type IngestOutcome,
+} from '../identity/index.js';
 import type { IdMergeMode, JsonObject, MixpanelEvent } from '../payload/index.js';
 import { validateEngageUpdate, validateGroupUpdate, type Violation } from '../validation/index.js';
 import { applyGroupOperation } from './groups.js';
@@ -26,34 +31,10 @@ export interface RecordStats {
 }
 
 type LogLine =
-  /** `as`: how it was taken (IngestAs), when not only by its own fields. */
-  | { kind: 'event'; event: unknown; as?: IngestAs }
+  /** `options`: how it was taken, when not by strict rules. */
+  | { kind: 'event'; event: unknown; options?: IngestOptions }
   | { kind: 'engage'; update: Record<string, unknown> }
   | { kind: 'groups'; update: Record<string, unknown> };
-
-/** How an event is to be taken, beyond its own fields (see SandboxState.ingestEvent). */
-export interface IngestAs {
-  /** Stands in for a `$insert_id` the event came without. */
-  dedupKey?: string;
-  /** A Simplified identity event (`$identify`, …) sent where it is an ordinary event. */
-  ordinary?: boolean;
-}
-
-/**
- * The event as the identity model sees it: with `dedupKey` as its `$insert_id`, and for an
- * identity event taken as ordinary, under a name that is not an identity event's (the model's
- * validation refuses those names in Simplified, as strict `/import` does; Simplified's rules never
- * read the name, so only validation and the dedup key see the difference).
- */
-function modelView(event: unknown, as: IngestAs): unknown {
-  if (as.dedupKey === undefined && !as.ordinary) return event;
-  const e = event as { event?: unknown; properties?: Record<string, unknown> };
-  return {
-    ...e,
-    ...(as.ordinary ? { event: `${String(e.event)} (ordinary)` } : {}),
-    properties: as.dedupKey === undefined ? e.properties : { ...e.properties, $insert_id: as.dedupKey },
-  };
-}
 
 /**
  * What the sandbox has ingested: events through the identity model, profiles and groups. With a
@@ -120,8 +101,7 @@ export class SandboxState {
     for (const line of readFileSync(this.logFile, 'utf8').split('\n')) {
       if (line.trim() === '') continue;
       const entry = JSON.parse(line) as LogLine;
-      if (entry.kind === 'event')
-        this.record(entry.event, replayModel.ingest(modelView(entry.event, entry.as ?? {})));
+      if (entry.kind === 'event') this.record(entry.event, replayModel.ingest(entry.event, entry.options));
       else this.applyUpdate(entry.kind, entry.update);
     }
   }
@@ -157,19 +137,14 @@ export class SandboxState {
 
   /**
    * Ingests one event; the outcome says whether it was stored, a duplicate, ignored or rejected.
-   * `as.dedupKey` stands in for a `$insert_id` the event came without (where that is allowed):
-   * unique per event, so such events are never deduplicated, and never shown as if the client sent
-   * it. `as.ordinary` takes a Simplified identity event as an ordinary one (`/track`, plain
-   * `/import`). The stored event is always the one sent.
+   * `options.strict: false` takes it as `/track` and plain `/import` do (see IngestOptions).
    */
-  ingestEvent(event: unknown, as: IngestAs = {}): IngestOutcome {
+  ingestEvent(event: unknown, options?: IngestOptions): IngestOutcome {
     this.stats.received++;
-    const outcome = this.model.ingest(modelView(event, as));
+    const outcome = this.model.ingest(event, options);
     this.record(event, outcome);
-    if (outcome.status === 'accepted') {
-      const taken = as.dedupKey !== undefined || as.ordinary === true;
-      this.log(taken ? { kind: 'event', event, as } : { kind: 'event', event });
-    }
+    if (outcome.status === 'accepted')
+      this.log(options === undefined ? { kind: 'event', event } : { kind: 'event', event, options });
     return outcome;
   }
 

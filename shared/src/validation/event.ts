@@ -10,6 +10,11 @@ export interface ValidationOptions {
   mode: IdMergeMode;
   /** The clock for the "at most one hour ahead" rule; defaults to Date.now(). */
   nowMs?: number;
+  /**
+   * Strict `/import`'s rules (default). Not strict, as `/track` and plain `/import` take events:
+   * `$insert_id` may be absent, and in Simplified an identity event's name is an ordinary name.
+   */
+  strict?: boolean;
 }
 
 export type EventValidation = { ok: true; warnings: Violation[] } | { ok: false; violations: Violation[] };
@@ -97,6 +102,7 @@ function checkIdentity(
   name: string,
   props: Record<string, unknown>,
   mode: IdMergeMode,
+  strict: boolean,
   violations: Violation[],
 ): void {
   const hasDistinct = props.distinct_id !== undefined && props.distinct_id !== null;
@@ -104,7 +110,7 @@ function checkIdentity(
 
   if (mode === 'simplified') {
     // All identity events start with '$': most names skip the set lookup.
-    if (name.charCodeAt(0) === 0x24 && IDENTITY_EVENTS.has(name)) {
+    if (strict && name.charCodeAt(0) === 0x24 && IDENTITY_EVENTS.has(name)) {
       violations.push({ field: 'event', message: SIMPLIFIED_IDENTITY_EVENT_MESSAGE });
     }
     // A blank $device_id or $user_id names nobody (idVerdict): it is absent, not an error.
@@ -166,7 +172,8 @@ function checkIdentity(
 export function validateEvent(event: unknown, options: ValidationOptions): EventValidation {
   const violations: Violation[] = [];
   const warnings: Violation[] = [];
-  collectEventProblems(event, options.mode, options.nowMs ?? Date.now(), violations, warnings);
+  const strict = options.strict ?? true;
+  collectEventProblems(event, options.mode, options.nowMs ?? Date.now(), strict, violations, warnings);
   return violations.length > 0 ? { ok: false, violations } : { ok: true, warnings };
 }
 
@@ -178,12 +185,17 @@ const scratchWarnings: Violation[] = [];
  * The violations validateEvent would report (same fields, messages and order), or undefined for a
  * valid event. For callers that need only the verdict: a valid event allocates nothing.
  */
-export function eventViolations(event: unknown, mode: IdMergeMode, nowMs: number): Violation[] | undefined {
+export function eventViolations(
+  event: unknown,
+  mode: IdMergeMode,
+  nowMs: number,
+  strict = true,
+): Violation[] | undefined {
   // Emptied before use, not after: a throw (e.g. a BigInt time) must not leak into the next call.
   // (Checked first: setting an array's length is a builtin call even when it changes nothing.)
   if (scratchViolations.length !== 0) scratchViolations.length = 0;
   if (scratchWarnings.length !== 0) scratchWarnings.length = 0;
-  collectEventProblems(event, mode, nowMs, scratchViolations, scratchWarnings);
+  collectEventProblems(event, mode, nowMs, strict, scratchViolations, scratchWarnings);
   return scratchViolations.length > 0 ? scratchViolations.splice(0) : undefined;
 }
 
@@ -191,6 +203,7 @@ function collectEventProblems(
   event: unknown,
   mode: IdMergeMode,
   nowMs: number,
+  strict: boolean,
   violations: Violation[],
   warnings: Violation[],
 ): void {
@@ -215,10 +228,11 @@ function collectEventProblems(
 
   const insertId = props.$insert_id;
   if (insertId === undefined || insertId === null || insertId === '') {
-    violations.push({
-      field: 'properties.$insert_id',
-      message: 'is required: a deterministic ID of at most 36 characters [A-Za-z0-9-]',
-    });
+    if (strict)
+      violations.push({
+        field: 'properties.$insert_id',
+        message: 'is required: a deterministic ID of at most 36 characters [A-Za-z0-9-]',
+      });
   } else if (typeof insertId !== 'string' || !isValidInsertId(insertId)) {
     violations.push({
       field: 'properties.$insert_id',
@@ -226,7 +240,7 @@ function collectEventProblems(
     });
   }
 
-  checkIdentity(typeof name === 'string' ? name : '', props, mode, violations);
+  checkIdentity(typeof name === 'string' ? name : '', props, mode, strict, violations);
 
   checkValueTree(event, violations, warnings, LIMITS.maxEventBytes);
 }

@@ -219,7 +219,7 @@ export function createBigQuerySource(options: BigQuerySourceOptions): WarehouseS
       const spec = await specFor(window);
       checkWindow(spec, window);
       for (const segment of segmentsToRead(spec, window))
-        yield* streamedPages(batches(spec, window, segment));
+        yield* streamedPages(batches(spec, window, segment), { positioned: segment !== 'null_key' });
     },
     async close() {
       client = undefined;

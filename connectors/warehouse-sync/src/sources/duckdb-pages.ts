@@ -1,5 +1,6 @@
 import { JSDuckDBValueConverter, type DuckDBConnection, type DuckDBResult } from '@duckdb/node-api';
 import type { Page, PagePosition, Row } from './source.js';
+import type { Segment } from './window.js';
 import { lastCompleteRow } from './window-pages.js';
 
 /** Rows sampled to place the slice bounds (windows up to this size get exact bounds). */
@@ -60,11 +61,22 @@ interface HeldPage {
  */
 export async function* slicePages(
   result: DuckDBResult,
-  pageSize: number,
-  keyName: string,
-  nullCursor: boolean,
-  afterChunk: () => void,
+  options: {
+    pageSize: number;
+    /** The primary key's column. */
+    keyName: string;
+    /** The window's segment the result holds: `null_key` rows get no positions. */
+    segment: Segment;
+    /** Called after each chunk's rows were handed on. */
+    afterChunk: () => void;
+  },
 ): AsyncGenerator<Page> {
+  const { pageSize, keyName, afterChunk } = options;
+  const nullCursor = options.segment === 'null';
+  if (options.segment === 'null_key') {
+    yield* unpositionedPages(result, pageSize, afterChunk);
+    return;
+  }
   const names = result.columnNames();
   const dataColumns = names.length - 2;
   const keyColumn = names.indexOf(keyName);
@@ -142,4 +154,31 @@ export async function* slicePages(
     afterChunk();
   }
   if (held !== undefined) yield { ...held.page, last: held.ifNextDiffers };
+}
+
+/** Pages of rows without positions (the rows whose key is NULL): no checkpoint stands on them. */
+async function* unpositionedPages(
+  result: DuckDBResult,
+  pageSize: number,
+  afterChunk: () => void,
+): AsyncGenerator<Page> {
+  const names = result.columnNames();
+  const dataColumns = names.length - 2;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const columns: unknown[][] = [];
+    for (let c = 0; c < dataColumns; c++) columns.push(chunk.convertColumnValues(c, JSDuckDBValueConverter));
+    for (let start = 0; start < chunk.rowCount; start += pageSize) {
+      const end = Math.min(start + pageSize, chunk.rowCount);
+      const rows: Row[] = new Array(end - start);
+      for (let i = start; i < end; i++) {
+        const row: Row = {};
+        for (let c = 0; c < dataColumns; c++) row[names[c] as string] = (columns[c] as unknown[])[i];
+        rows[i - start] = row;
+      }
+      yield { rows };
+    }
+    afterChunk();
+  }
 }

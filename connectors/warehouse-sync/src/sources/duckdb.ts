@@ -159,45 +159,46 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
         // The segment is read in slices of the ordering's first column, each one query sorted on
         // its own: sorting a few hundred thousand rows at a time keeps memory flat however large the
         // table, and zone maps let each slice skip the rest of a table stored roughly in order.
+        // (Rows without a key have no order to slice on, nor to sort: one query reads them.)
         const leading = sql.leading;
-        const bounds = await query((connection) =>
-          sliceBounds(
-            connection,
-            relation,
-            leading.sql,
-            sql.conditions,
-            params.values,
-            options.rowsPerSlice ?? ROWS_PER_SLICE,
-          ),
-        );
+        const bounds = !sql.positioned
+          ? []
+          : await query((connection) =>
+              sliceBounds(
+                connection,
+                relation,
+                leading.sql,
+                sql.conditions,
+                params.values,
+                options.rowsPerSlice ?? ROWS_PER_SLICE,
+              ),
+            );
         const select = sql.select(wanted);
         for (let slice = 0; slice <= bounds.length; slice++) {
           const sliceParams = params.fork();
           const conditions = [...sql.conditions];
-          // The last slice also holds the rows whose leading value is NULL (sorted last, as in one
-          // unsliced query): a NULL key is read, and refused or dead-lettered, never dropped unseen.
-          if (slice > 0) {
-            const after = `${leading.sql} > ${sliceParams.bind(bounds[slice - 1] as string, leading.column)}`;
-            conditions.push(slice === bounds.length ? `(${after} or ${leading.sql} is null)` : after);
-          }
+          if (slice > 0)
+            conditions.push(
+              `${leading.sql} > ${sliceParams.bind(bounds[slice - 1] as string, leading.column)}`,
+            );
           if (slice < bounds.length)
             conditions.push(`${leading.sql} <= ${sliceParams.bind(bounds[slice] as string, leading.column)}`);
           const where = conditions.length > 0 ? `where ${conditions.join(' and ')}` : '';
           const database = await open();
           try {
+            const order = sql.positioned ? ` order by ${sql.order}` : '';
             const result = await database.connection.stream(
-              `select ${select} from ${relation} ${where} order by ${sql.order}`,
+              `select ${select} from ${relation} ${where}${order}`,
               sliceParams.values,
             );
             // Pages never span chunks (≤ 2048 rows each): rows are handed on while still young, so
             // they die in V8's young generation instead of being promoted while a page fills up.
-            yield* slicePages(
-              result,
-              window.pageSize,
-              options.primaryKey,
-              segment === 'null',
-              collectGarbage,
-            );
+            yield* slicePages(result, {
+              pageSize: window.pageSize,
+              keyName: options.primaryKey,
+              segment,
+              afterChunk: collectGarbage,
+            });
           } finally {
             database.close();
           }

@@ -256,7 +256,7 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
       try {
         for (const segment of segmentsToRead(spec, window)) {
           const statement = segmentStatement(dialect, spec, window, segment, { columns: wanted });
-          yield* streamedPages(batches(statement, segment));
+          yield* streamedPages(batches(statement, segment), { positioned: segment !== 'null_key' });
         }
         finished = true;
       } finally {

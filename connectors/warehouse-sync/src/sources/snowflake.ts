@@ -138,6 +138,26 @@ export function createSnowflakeSource(options: SnowflakeSourceOptions): Warehous
         return batch;
       };
       for (const segment of segmentsToRead(spec, window)) {
+        if (segment === 'null_key') {
+          // No order to page on: one query, its rows handed on a page at a time as they stream.
+          const statement = segmentStatement(dialect, spec, window, segment);
+          const result = await execute(
+            session(),
+            { sqlText: statement.text, binds: statement.params },
+            'reading the rows whose primary key is NULL',
+          );
+          const types = new Map(result.columns.map((c) => [c.name, c]));
+          let rows: Page['rows'] = [];
+          for await (const raw of result.rows()) {
+            rows.push(rowFromDriver(raw, types, POSITION_COLUMNS));
+            if (rows.length === window.pageSize) {
+              yield { rows };
+              rows = [];
+            }
+          }
+          if (rows.length > 0) yield { rows };
+          continue;
+        }
         const start =
           window.from !== undefined && (window.from.nullCursor === true) === (segment === 'null')
             ? window.from

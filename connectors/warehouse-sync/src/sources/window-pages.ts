@@ -58,7 +58,15 @@ function page(
  * cursor): each batch becomes a page once the next one shows whether its last row's position goes
  * on, so a position is complete whenever it can be.
  */
-export async function* streamedPages(batches: AsyncIterable<PositionedRows>): AsyncGenerator<Page> {
+export async function* streamedPages(
+  batches: AsyncIterable<PositionedRows>,
+  options: { positioned: boolean } = { positioned: true },
+): AsyncGenerator<Page> {
+  if (!options.positioned) {
+    // Rows without a key (the `null_key` segment): pages without positions, as they come.
+    for await (const batch of batches) if (batch.rows.length > 0) yield { rows: batch.rows };
+    return;
+  }
   let held: PositionedRows | undefined;
   let previous: PagePosition | undefined;
   for await (const batch of batches) {

@@ -12,6 +12,10 @@ import type { PagePosition, ReadWindow } from './source.js';
  *   run even with no lookback (the bound's ties are read again; `$insert_id` deduplicates them).
  * - Then the rows whose cursor is NULL, ordered by key (`segment: 'null'`): every run reads them,
  *   so they are never skipped silently; the run counts them, and dead-letters or delivers them.
+ * - Last the rows whose primary key is NULL (`segment: 'null_key'`), with a cursor in the window or
+ *   none: a NULL key has no place in the (cursor, key) order, so these rows are never a position
+ *   and never compared with one; they are read in one unordered query, and the run dead-letters
+ *   them. Both ordered segments hold only rows with a key.
  * - A resumed run starts strictly after its checkpoint's (cursor, key), in the checkpoint's segment.
  * - A text cursor is read as a timestamp when its values are ISO-8601 (checked by
  *   `maxCursorStatement` before a run starts); any other text, and any type the lookback cannot
@@ -79,8 +83,8 @@ export interface WindowSpec {
   shardColumn?: WindowColumn;
 }
 
-/** The two parts of a window: rows with a cursor in range, then rows with a NULL cursor. */
-export type Segment = 'window' | 'null';
+/** The parts of a window: rows with a cursor in range, then with a NULL cursor, then with a NULL key. */
+export type Segment = 'window' | 'null' | 'null_key';
 
 /** A statement with positional text parameters, in placeholder order. */
 export interface WindowStatement {
@@ -167,8 +171,8 @@ export function checkWindow(spec: WindowSpec, window: ReadWindow): void {
 
 /** The segments a window reads from its starting position on. */
 export function segmentsToRead(spec: WindowSpec, window: ReadWindow): Segment[] {
-  if (spec.cursor === undefined) return ['window'];
-  return window.from?.nullCursor === true ? ['null'] : ['window', 'null'];
+  if (spec.cursor === undefined) return ['window', 'null_key'];
+  return window.from?.nullCursor === true ? ['null', 'null_key'] : ['window', 'null', 'null_key'];
 }
 
 /** A segment's conditions, order and position columns, to run as one query or in slices. */
@@ -181,6 +185,8 @@ export interface SegmentSql {
   leading: CursorExpression;
   /** The select list: `columns` (all when undefined), then CURSOR_TEXT and KEY_TEXT. */
   select(columns?: readonly string[]): string;
+  /** Its rows have positions (false for `null_key`: its pages have none, and it is read unsliced). */
+  positioned: boolean;
 }
 
 /** The rows of `segment` strictly after `from` (when it is in this segment), as SQL pieces. */
@@ -195,19 +201,30 @@ export function segmentSql(
   const cursor = spec.cursor === undefined ? undefined : cursorExpression(dialect, spec.cursor);
   const conditions: string[] = [];
   const from =
-    window.from !== undefined && (window.from.nullCursor === true) === (segment === 'null')
+    segment !== 'null_key' &&
+    window.from !== undefined &&
+    (window.from.nullCursor === true) === (segment === 'null')
       ? window.from
       : undefined;
-  if (cursor !== undefined && segment === 'window') {
-    const c = cursor.sql;
+  // The cursor's range [after − lookback, upTo], as conditions to AND together.
+  const inRange = (c: string, column: WindowColumn): string[] => {
+    const range: string[] = [];
     if (window.after !== undefined) {
-      const after = params.bind(window.after, cursor.column);
+      const after = params.bind(window.after, column);
       const lookback = window.lookbackSeconds ?? 0;
-      conditions.push(
-        `${c} >= ${lookback > 0 ? dialect.minusSeconds(after, lookback, cursor.column) : after}`,
-      );
+      range.push(`${c} >= ${lookback > 0 ? dialect.minusSeconds(after, lookback, column) : after}`);
     }
-    if (window.upTo !== undefined) conditions.push(`${c} <= ${params.bind(window.upTo, cursor.column)}`);
+    if (window.upTo !== undefined) range.push(`${c} <= ${params.bind(window.upTo, column)}`);
+    return range;
+  };
+  if (segment === 'null_key') {
+    conditions.push(`${key.sql} is null`);
+    const range = cursor === undefined ? [] : inRange(cursor.sql, cursor.column);
+    if (range.length > 0)
+      conditions.push(`((${range.join(' and ')}) or ${dialect.quote(spec.cursor?.name ?? '')} is null)`);
+  } else if (cursor !== undefined && segment === 'window') {
+    const c = cursor.sql;
+    conditions.push(...inRange(c, cursor.column), `${key.sql} is not null`);
     if (window.after === undefined && window.upTo === undefined) conditions.push(`${c} is not null`);
     if (from !== undefined) {
       // The first conjunct alone lets a warehouse skip what was read before (zone maps, clustering).
@@ -218,6 +235,7 @@ export function segmentSql(
     }
   } else {
     if (cursor !== undefined) conditions.push(`${dialect.quote(spec.cursor?.name ?? '')} is null`);
+    conditions.push(`${key.sql} is not null`);
     if (from !== undefined) conditions.push(`${key.sql} > ${params.bind(from.key, key.column)}`);
   }
   if (window.shard !== undefined && spec.shardColumn !== undefined) {
@@ -229,6 +247,7 @@ export function segmentSql(
   const ordered = cursor !== undefined && segment === 'window';
   const cursorText = ordered ? dialect.asText(cursor.sql, cursor.column) : dialect.nullText;
   return {
+    positioned: segment !== 'null_key',
     conditions,
     order: ordered ? `${cursor.sql}, ${key.sql}` : key.sql,
     leading: ordered ? cursor : key,
