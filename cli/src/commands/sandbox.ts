@@ -34,6 +34,7 @@ interface SandboxCliOptions {
   tlsCert?: string;
   tlsKey?: string;
   clientTimeoutMs: number;
+  lookupTableReplacesPerDay?: number;
   quiet?: boolean;
 }
 
@@ -90,6 +91,11 @@ export function register(program: Command): void {
       wholeNumber('--client-timeout-ms', 1),
       10_000,
     )
+    .option(
+      '--lookup-table-replaces-per-day <n>',
+      'lookup-table replaces taken per rolling 24 hours before 429 (default 100, as Mixpanel)',
+      wholeNumber('--lookup-table-replaces-per-day', 0),
+    )
     .option('--quiet', 'do not log each request on stderr')
     .action(async (options: SandboxCliOptions) => {
       if (options.serviceAccount && options.projectId === undefined) {
@@ -117,6 +123,7 @@ export function register(program: Command): void {
         dataDir: options.dataDir,
         sink: options.sink,
         clientTimeoutMs: options.clientTimeoutMs,
+        lookupTableReplacesPerDay: options.lookupTableReplacesPerDay,
         tls,
         log: options.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
       });

@@ -51,9 +51,18 @@ export function register(program: Command): void {
     )
     .action(async (options: SyncOptions) => {
       // Loaded only for this command: the warehouse drivers are heavy.
-      const { loadSyncDefinition } = await import('@idmerge/warehouse-sync');
-      const { formatSyncJob, runSyncJob } = await import('../jobs/sync-job.js');
+      const { isLookupSync, loadSyncDefinition } = await import('@idmerge/warehouse-sync');
       const definition = await loadSyncDefinition(options.config);
+      if (isLookupSync(definition)) {
+        if (options.shard !== undefined)
+          throw new Error('--shard: a lookup table is replaced whole, so it cannot be sharded');
+        const { formatLookupJob, runLookupJob } = await import('../jobs/lookup-job.js');
+        const result = await runLookupJob(definition, options.config, options);
+        console.log(formatLookupJob(definition, result));
+        process.exitCode = result.exitCode;
+        return;
+      }
+      const { formatSyncJob, runSyncJob } = await import('../jobs/sync-job.js');
       const { programFile } = await import('../worker-entry.js');
       const result = await runSyncJob(definition, options.config, { ...options, workerEntry: programFile() });
       console.log(formatSyncJob(definition, result, { dryRun: options.dryRun }));

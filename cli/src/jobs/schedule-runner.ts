@@ -1,7 +1,8 @@
 import { Cron } from 'croner';
 import { pino, type Logger } from 'pino';
 import { redact, secretsFromEnv } from '@idmerge/shared';
-import { loadSyncDefinition, type SyncDefinition } from '@idmerge/warehouse-sync';
+import { isLookupSync, loadSyncDefinition, type SyncDefinition } from '@idmerge/warehouse-sync';
+import { runLookupJob } from './lookup-job.js';
 import { EXIT } from '../exit-codes.js';
 import { programFile } from '../worker-entry.js';
 import { runSyncJob } from './sync-job.js';
@@ -57,6 +58,32 @@ async function runOnce(job: Job, log: Logger): Promise<boolean> {
   const name = job.definition.name;
   log.info({ sync: name }, 'run started');
   try {
+    if (isLookupSync(job.definition)) {
+      const { run, exitCode, deadLetterPath } = await runLookupJob(job.definition, job.file);
+      const level = exitCode === 0 ? 'info' : exitCode === 2 ? 'warn' : 'error';
+      log[level](
+        {
+          sync: name,
+          lookupTable: run.tableId,
+          outcome: run.outcome,
+          rowsRead: run.csv.rowsRead,
+          rows: run.csv.rows,
+          bytes: run.csv.bytes,
+          deadLettered: run.deadLettered,
+          requests: run.requests,
+          elapsedMs: run.elapsedMs,
+          ...(run.deadLettered > 0 ? { deadLetterFile: deadLetterPath } : {}),
+          ...(run.reason !== undefined ? { error: redact(run.reason, secretsFromEnv()) } : {}),
+          nextRun: job.cron.nextRun()?.toISOString() ?? null,
+        },
+        exitCode === 0
+          ? 'run finished'
+          : exitCode === 2
+            ? 'run finished with dead-lettered rows'
+            : 'run failed; the schedule goes on (the table keeps its rows)',
+      );
+      return exitCode === 1;
+    }
     const { run, delivery, exitCode, deadLetterPath } = await runSyncJob(job.definition, job.file, {
       progress: false,
       workerEntry: programFile(),

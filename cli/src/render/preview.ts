@@ -1,4 +1,4 @@
-import type { PreviewReport } from '@idmerge/warehouse-sync';
+import type { LookupPreviewReport, PreviewReport } from '@idmerge/warehouse-sync';
 import { renderClusters } from './resolution.js';
 
 /** A preview report for people. */
@@ -36,5 +36,27 @@ export function renderPreview(report: PreviewReport): string {
   for (const payload of report.samplePayloads)
     lines.push(`  ${payload.endpoint}: ${JSON.stringify(payload.body)}`);
   lines.push('predicted clusters:', renderClusters(report.predictedClusters));
+  return lines.join('\n');
+}
+
+/** A lookup-table preview for people: what a run would send, and why not when it would not. */
+export function renderLookupPreview(report: LookupPreviewReport): string {
+  const kept = Object.entries(report.problems).filter(([, count]) => count > 0);
+  const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
+  const lines = [
+    `preview of lookup table ${report.tableId}: nothing was sent`,
+    `rows read:          ${report.rowsRead}`,
+    `rows in the table:  ${report.rows}`,
+    `CSV size:           ${mb(report.bytes)} (${report.bytes} bytes; limit ${mb(report.limitBytes)})`,
+    `columns:            ${report.header.join(', ')}`,
+    `since last replace: ${report.change}`,
+    `a run would:        ${report.wouldSend ? 'replace the table' : `send nothing${report.blocked !== undefined ? ` (${report.blocked})` : ' (unchanged)'}`}`,
+    `problems:           ${kept.length === 0 ? 'none' : kept.map(([kind, count]) => `${count} ${kind}`).join(', ')}`,
+  ];
+  for (const example of report.problemExamples) lines.push(`  ${example.kind}: ${example.reason}`);
+  if (report.sampleRows.length > 0) {
+    lines.push('first rows:');
+    for (const row of report.sampleRows) lines.push(`  ${JSON.stringify(row)}`);
+  }
   return lines.join('\n');
 }

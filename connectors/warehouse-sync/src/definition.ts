@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { columnMappingSchema, isKnownTimeZone } from '@idmerge/shared';
+import {
+  columnMappingSchema,
+  type ColumnMapping,
+  type LookupTableMapping,
+  isKnownTimeZone,
+  lookupTableMappingSchema,
+} from '@idmerge/shared';
 
 const identifier = z
   .string()
@@ -119,7 +125,8 @@ export const syncDefinitionSchema = z
       .regex(/^[a-z0-9][a-z0-9-_]*$/i, 'must be letters, digits, - and _ (it names the state folder)'),
     mode: z.enum(['simplified', 'original']),
     source: sourceSchema,
-    mapping: columnMappingSchema,
+    /** Events, identities, profiles, groups (row by row), or a lookup table (the whole result). */
+    mapping: z.discriminatedUnion('type', [...columnMappingSchema.options, lookupTableMappingSchema]),
     /** Cron expression for `idmerge schedule`. */
     schedule: z.string().min(1).optional(),
     /** How far back each incremental run re-reads, for rows committed late (in seconds after parsing). */
@@ -148,6 +155,21 @@ export const syncDefinitionSchema = z
       .optional(),
   })
   .superRefine((definition, context) => {
+    if (definition.mapping.type === 'lookup_table') {
+      // The whole result replaces the table on every run: nothing is incremental.
+      if (definition.source.cursor !== undefined)
+        context.addIssue({
+          code: 'custom',
+          path: ['source', 'cursor'],
+          message: 'a lookup table is replaced whole by every run, so it reads every row: remove the cursor',
+        });
+      if (definition.mapping.key !== definition.source.primary_key)
+        context.addIssue({
+          code: 'custom',
+          path: ['mapping', 'key'],
+          message: `must be the source's primary_key ("${definition.source.primary_key}"): the rows are read in key order, so rows sharing a key are found side by side`,
+        });
+    }
     if (
       definition.delete_missing &&
       definition.mapping.type !== 'profiles' &&
@@ -186,6 +208,14 @@ export const syncDefinitionSchema = z
   });
 
 export type SyncDefinition = z.output<typeof syncDefinitionSchema>;
+/** A definition that maps rows one by one into payloads (every mapping type but lookup_table). */
+export type RowSyncDefinition = SyncDefinition & { mapping: ColumnMapping };
+/** A definition that replaces a lookup table with the whole result. */
+export type LookupSyncDefinition = SyncDefinition & { mapping: LookupTableMapping };
+
+export function isLookupSync(definition: SyncDefinition): definition is LookupSyncDefinition {
+  return definition.mapping.type === 'lookup_table';
+}
 
 export class DefinitionError extends Error {
   constructor(file: string, problems: string[]) {

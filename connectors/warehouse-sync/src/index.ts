@@ -3,8 +3,14 @@ export {
   loadSyncDefinition,
   syncDefinitionSchema,
   DefinitionError,
+  isLookupSync,
+  type LookupSyncDefinition,
+  type RowSyncDefinition,
   type SyncDefinition,
 } from './definition.js';
+export { runLookupSync, megabytes, type LookupOutcome, type LookupRunReport } from './lookup/run.js';
+export { previewLookupTable, type LookupPreviewReport } from './lookup/preview.js';
+export { writeLookupCsv, type LookupCsv, type LookupProblem } from './lookup/table-csv.js';
 export type { WarehouseSource, ReadWindow, Page, PagePosition, Row, ColumnInfo } from './sources/source.js';
 export { createDuckDbSource, type DuckDbSourceOptions } from './sources/duckdb.js';
 export {

@@ -1,4 +1,4 @@
-import { columnsRead, mapWarehouseRow, type Payload } from '@idmerge/shared';
+import { columnsRead, lookupTableColumns, mapWarehouseRow, type Payload } from '@idmerge/shared';
 import type { SyncDefinition } from './definition.js';
 import { fingerprint } from './profile-hashes.js';
 import type { Page, PagePosition, ReadWindow, Row } from './sources/source.js';
@@ -89,9 +89,13 @@ export type PlainReadWindow = Omit<ReadWindow, 'columns'>;
 
 /** The window as a source reads it for `definition`: only the columns its mapping uses. */
 export function windowFor(definition: SyncDefinition, window: PlainReadWindow): ReadWindow {
+  const { mapping } = definition;
   return {
     ...window,
-    columns: (available) => columnsRead(definition.mapping, available, [definition.source.primary_key]),
+    columns: (available) =>
+      mapping.type === 'lookup_table'
+        ? lookupTableColumns(mapping)
+        : columnsRead(mapping, available, [definition.source.primary_key]),
   };
 }
 
@@ -100,6 +104,9 @@ export function windowFor(definition: SyncDefinition, window: PlainReadWindow): 
  * can run wherever the rows are read (in the run's thread, or in a worker thread beside it).
  */
 export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPage {
+  const mapping = definition.mapping;
+  if (mapping.type === 'lookup_table')
+    throw new Error('a lookup table is replaced whole (lookup/run.ts), not mapped row by row');
   const primaryKey = definition.source.primary_key;
   const options = { mode: definition.mode, keyColumns: [primaryKey] };
   // Profiles and groups are sent only when changed: each row carries a hash of what it maps to.
@@ -107,7 +114,7 @@ export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPa
   const cursor = definition.source.cursor;
   const refuseNullCursor = cursor !== undefined && definition.source.null_cursor === 'dead_letter';
   const mapRow = (row: Row): MappedRow => {
-    const mapped = mapWarehouseRow(row, definition.mapping, options);
+    const mapped = mapWarehouseRow(row, mapping, options);
     if (!mapped.ok) {
       const first = mapped.errors[0];
       return {

@@ -32,6 +32,8 @@ function columnKeys(mapping: Mapping): Array<[string, unknown]> {
       return [['user_id', mapping.user_id]];
     case 'groups':
       return [['group_id', mapping.group_id]];
+    case 'lookup_table':
+      return [['key', mapping.key]];
   }
 }
 
@@ -52,9 +54,9 @@ export function mappedColumns(mapping: Mapping): MappedColumn[] {
   if ((mapping.type === 'profiles' || mapping.type === 'groups') && mapping.operations !== undefined)
     for (const column of Object.keys(mapping.operations)) add('operations', column);
   if (mapping.type !== 'identities' && mapping.properties !== undefined) {
-    const { include, exclude, rename } = mapping.properties;
+    const { include, rename } = mapping.properties;
     add('properties.include', include);
-    add('properties.exclude', exclude);
+    if ('exclude' in mapping.properties) add('properties.exclude', mapping.properties.exclude);
     for (const column of Object.keys(rename ?? {})) add(`properties.rename`, column);
   }
   return found;

@@ -88,6 +88,9 @@ export async function previewSync(
     if (example !== undefined && entry.examples.length < 3) entry.examples.push(example);
     warnings.set(code, entry);
   };
+  const rowMapping = definition.mapping;
+  if (rowMapping.type === 'lookup_table')
+    throw new Error('a lookup table is previewed by previewLookupTable (lookup/preview.ts)');
   const anonymous = new Set<string>();
   const mapping = { mode: definition.mode, keyColumns: [definition.source.primary_key] };
 
@@ -130,7 +133,7 @@ export async function previewSync(
           continue;
         }
       }
-      const mapped = mapWarehouseRow(row, definition.mapping, mapping);
+      const mapped = mapWarehouseRow(row, rowMapping, mapping);
       counter.row(String(row[primaryKey]), mapped.ok ? mapped.payloads : undefined);
       if (!mapped.ok) {
         report.invalidRows++;

@@ -22,6 +22,18 @@ export const syncStateSchema = z.object({
     })
     .optional(),
   completedRuns: z.number().int().nonnegative().default(0),
+  /** Lookup tables: what the last successful replace sent, so an unchanged result sends nothing. */
+  lookupTable: z
+    .object({
+      /** Where it went: the API host, project and table ID (another target is always sent to). */
+      target: z.string(),
+      /** SHA-256 of the CSV sent, in hex. */
+      sha256: z.string(),
+      rows: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+      replacedAt: z.string(),
+    })
+    .optional(),
 });
 export type SyncState = z.infer<typeof syncStateSchema>;
 

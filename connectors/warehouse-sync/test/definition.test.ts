@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseSyncDefinition } from '../src/definition.js';
 
@@ -122,5 +123,85 @@ describe('sync definitions: delete_missing and max_deletes', () => {
     ],
   ])('refuses %s, naming the key', (_label, text, message) => {
     expect(() => parseSyncDefinition(text, 'sync.yaml')).toThrow(message);
+  });
+});
+
+describe('lookup-table definitions', () => {
+  const lookup = (source: string, mapping: string) =>
+    `name: accounts\nmode: simplified\nsource: ${source}\nmapping: ${mapping}\n`;
+  const SOURCE = '{ type: duckdb, table: accounts, primary_key: account_id }';
+  const MAPPING =
+    '{ type: lookup_table, lookup_table_id: t-1, key: account_id, properties: { include: [name, plan], rename: { account_id: id } } }';
+
+  it('reads a lookup table: its ID, key and the explicit property list with renames', () => {
+    expect(parseSyncDefinition(lookup(SOURCE, MAPPING)).mapping).toEqual({
+      type: 'lookup_table',
+      lookup_table_id: 't-1',
+      key: 'account_id',
+      properties: { include: ['name', 'plan'], rename: { account_id: 'id' } },
+    });
+  });
+
+  it('reads the example of docs/warehouse-sync.md', () => {
+    const docs = readFileSync(new URL('../../../docs/warehouse-sync.md', import.meta.url), 'utf8');
+    const section = docs.slice(docs.indexOf('## Lookup tables'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(parseSyncDefinition(example ?? '')).toMatchObject({
+      source: { type: 'postgres', primary_key: 'account_id' },
+      mapping: { type: 'lookup_table', key: 'account_id' },
+    });
+  });
+
+  it.each([
+    [
+      'a cursor (the table is replaced whole)',
+      '{ type: duckdb, table: accounts, primary_key: account_id, cursor: updated_at }',
+      MAPPING,
+      /source\.cursor: a lookup table is replaced whole/,
+    ],
+    [
+      'a key that is not the primary key',
+      '{ type: duckdb, table: accounts, primary_key: id }',
+      MAPPING,
+      /mapping\.key: must be the source's primary_key \("id"\)/,
+    ],
+    [
+      'no property list',
+      SOURCE,
+      '{ type: lookup_table, lookup_table_id: t-1, key: account_id }',
+      /mapping\.properties/,
+    ],
+    [
+      'exclude (the list is explicit)',
+      SOURCE,
+      '{ type: lookup_table, lookup_table_id: t-1, key: account_id, properties: { include: [a], exclude: [b] } }',
+      /mapping\.properties/,
+    ],
+    [
+      'two columns under one header',
+      SOURCE,
+      '{ type: lookup_table, lookup_table_id: t-1, key: account_id, properties: { include: [a, b], rename: { b: a } } }',
+      /two columns would have the header "a"/,
+    ],
+    [
+      'a rename of a column not sent',
+      SOURCE,
+      '{ type: lookup_table, lookup_table_id: t-1, key: account_id, properties: { include: [a], rename: { z: y } } }',
+      /mapping\.properties\.rename\.z: renames "z"/,
+    ],
+    [
+      'the key listed again',
+      SOURCE,
+      '{ type: lookup_table, lookup_table_id: t-1, key: account_id, properties: { include: [account_id] } }',
+      /listed twice/,
+    ],
+    [
+      'an ID with a slash',
+      SOURCE,
+      '{ type: lookup_table, lookup_table_id: a/b, key: account_id, properties: { include: [a] } }',
+      /mapping\.lookup_table_id: must be the ID Lexicon shows/,
+    ],
+  ])('refuses %s, naming the key', (_what, source, mapping, message) => {
+    expect(() => parseSyncDefinition(lookup(source, mapping))).toThrow(message);
   });
 });

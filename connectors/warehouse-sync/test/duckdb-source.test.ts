@@ -57,6 +57,31 @@ describe('DuckDB source without a cursor', () => {
   });
 });
 
+describe('DuckDB source, rows whose key is NULL', () => {
+  it('reads them in slices as in one query (last), so none is dropped unseen', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'duckdb-null-key-')), 'w.duckdb');
+    const instance = await DuckDBInstance.create(file);
+    const connection = await instance.connect();
+    await connection.run(
+      "create table t as select case when i % 4 = 0 then null else 'k' || lpad(cast(i as varchar), 2, '0') end as id from range(12) r(i)",
+    );
+    connection.closeSync();
+    instance.closeSync();
+    for (const rowsPerSlice of [3, 1000]) {
+      const source = createDuckDbSource({ database: file, table: 't', primaryKey: 'id', rowsPerSlice });
+      await source.connect();
+      try {
+        const keys: unknown[] = [];
+        for await (const page of source.pages({ pageSize: 5 })) keys.push(...page.rows.map((r) => r.id));
+        expect(keys).toHaveLength(12);
+        expect(keys.slice(-3)).toEqual([null, null, null]);
+      } finally {
+        await source.close();
+      }
+    }
+  });
+});
+
 describe('DuckDB source, columns the caller uses', () => {
   it('fetches only those, and still pages and resumes on the cursor and key it did not ask for', async () => {
     const source = createDuckDbSource({

@@ -25,6 +25,13 @@ export {
 } from './warehouse/column-mapping.js';
 export { mapWarehouseRow, columnsRead, type RowMappingOptions } from './warehouse/map-row.js';
 export {
+  lookupTableMappingSchema,
+  lookupTableCell,
+  lookupTableColumns,
+  lookupTableHeader,
+  type LookupTableMapping,
+} from './warehouse/lookup-table.js';
+export {
   anonymousDistinctId,
   identifyAcceptsAnonId,
   originalAliasEvent,

@@ -55,3 +55,15 @@ export function controlAuth(req: IncomingMessage, credentials: ProjectCredential
   if (sa) probe.searchParams.set('project_id', sa.projectId);
   return projectAuth(req, probe, credentials).ok;
 }
+
+/**
+ * Endpoints that take only a service account (lookup tables): its `user:secret` and `?project_id=`.
+ * With no credentials configured every caller is let in, as on the other endpoints.
+ */
+export function serviceAccountAuth(req: IncomingMessage, url: URL, credentials: ProjectCredentials): boolean {
+  const { serviceAccount: sa, apiSecret, projectToken } = credentials;
+  if (sa === undefined && apiSecret === undefined && projectToken === undefined) return true;
+  const decoded = basicCredentials(req);
+  if (sa === undefined || decoded === undefined) return false;
+  return same(decoded, `${sa.username}:${sa.secret}`) && url.searchParams.get('project_id') === sa.projectId;
+}

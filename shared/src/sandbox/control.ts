@@ -60,5 +60,6 @@ export function resetEndpoint(ex: Exchange): Answer {
   ex.sandbox.state?.reset();
   ex.sandbox.sink?.reset();
   ex.sandbox.requests.reset();
+  ex.sandbox.lookupTables.reset();
   return jsonAnswer(200, { status: 'reset' });
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { IdMergeMode } from '../payload/index.js';
 import type { ProjectCredentials } from './auth.js';
 import type { RequestStats } from './request-stats.js';
+import type { LookupTables } from './lookup-tables.js';
 import type { createSink } from './sink.js';
 import type { SandboxState } from './state.js';
 
@@ -23,4 +24,6 @@ export interface SandboxContext {
   state?: SandboxState;
   sink?: ReturnType<typeof createSink>;
   requests: RequestStats;
+  /** Lookup tables, kept in memory (in sink mode too). */
+  lookupTables: LookupTables;
 }

@@ -11,6 +11,7 @@ import { isRefusal, refusalAnswer, SLOW_ANSWER } from './fault-answers.js';
 import { faultPicker, parseFaultSpec, seededRandom, type FaultKind } from './faults.js';
 import { formatLogLine, type LogEntry } from './request-log.js';
 import { RequestStats } from './request-stats.js';
+import { LookupTables } from './lookup-tables.js';
 import { findRoute } from './routes.js';
 import { createSink } from './sink.js';
 import { SandboxState } from './state.js';
@@ -33,6 +34,8 @@ export interface SandboxOptions {
   clientTimeoutMs?: number;
   /** Serve HTTPS with this certificate and key (PEM text) instead of plain HTTP. */
   tls?: { cert: string; key: string };
+  /** Lookup-table replaces taken per rolling 24 hours before 429 (default Mixpanel's 100). */
+  lookupTableReplacesPerDay?: number;
   /** Receives one line per request (the CLI writes them to stderr). */
   log?: (line: string) => void;
 }
@@ -84,6 +87,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     state: options.sink ? undefined : new SandboxState(options.mode, options.dataDir),
     sink: options.sink ? createSink() : undefined,
     requests: new RequestStats(),
+    lookupTables: new LookupTables(options.lookupTableReplacesPerDay),
   };
   const pickFault = faultPicker(
     options.faults ? parseFaultSpec(options.faults) : {},

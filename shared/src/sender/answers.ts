@@ -149,3 +149,57 @@ export function readStatusReply(body: string): { ok: true } | { ok: false; error
     return { ok: false, error: `unexpected answer: ${text.slice(0, 200)}` };
   }
 }
+
+/**
+ * Why Mixpanel did not replace a lookup table, from its answer (`PUT /lookup-tables/{id}`), for
+ * people: the table is replaced whole or not at all, so every reason is the whole table's. A 400
+ * lists at most 10 failing rows (`failed_records`, `index` counting data rows from 0); a 413 means
+ * the CSV is over 100 MB uncompressed; a 429 that the project replaced lookup tables more than 100
+ * times in 24 hours; 404 that no lookup table has that ID (tables are made in Mixpanel's UI first).
+ */
+export function readLookupTableRefusal(
+  status: number,
+  body: string,
+): { reason: string; failedRows: FailedRecord[] } {
+  const failedRows = readFailedRecords(body) ?? [];
+  const text = body.slice(0, 300);
+  switch (status) {
+    case 400:
+      return {
+        reason:
+          failedRows.length > 0
+            ? `Mixpanel refused the table (HTTP 400), nothing was replaced: ${failedRows
+                .map((row) => `${row.index === undefined ? '' : `row ${row.index}: `}${row.message}`)
+                .join('; ')}`
+            : `Mixpanel refused the table (HTTP 400), nothing was replaced: ${text}`,
+        failedRows,
+      };
+    case 401:
+    case 403:
+      return {
+        reason:
+          `Mixpanel refused the credentials (HTTP ${status}): lookup tables take a service account ` +
+          '(MIXPANEL_SERVICE_ACCOUNT_USERNAME, MIXPANEL_SERVICE_ACCOUNT_SECRET, MIXPANEL_PROJECT_ID) of the project, in its region',
+        failedRows,
+      };
+    case 404:
+      return {
+        reason: `Mixpanel has no lookup table with this ID (HTTP 404): create it in Mixpanel's UI and copy its ID from Lexicon: ${text}`,
+        failedRows,
+      };
+    case 413:
+      return {
+        reason:
+          'Mixpanel refused the table as over 100 MB uncompressed (HTTP 413): send fewer columns (long URLs and free text are the usual culprits) or fewer rows',
+        failedRows,
+      };
+    case 429:
+      return {
+        reason:
+          'still rate-limited (HTTP 429): Mixpanel takes at most 100 lookup-table replaces per project in 24 hours; sync lookup tables at most hourly',
+        failedRows,
+      };
+    default:
+      return { reason: `HTTP ${status}: ${text}`, failedRows };
+  }
+}

@@ -29,10 +29,11 @@ export {
   type Undelivered,
 } from './report.js';
 export { SPEC_BACKOFF, backoffDelay, retryAfterMs, type BackoffPolicy } from './backoff.js';
-export { createTransport, TransportError, type Transport, type HttpResponse } from './transport.js';
+export { createTransport, putFile, TransportError, type Transport, type HttpResponse } from './transport.js';
 export {
   classifyStatus,
   readFailedRecords,
+  readLookupTableRefusal,
   readStatusReply,
   readStrictFailure,
   type FailedRecord,
@@ -49,3 +50,11 @@ export {
   type RetrySettings,
 } from './retry.js';
 export { createDryRunSender } from './dry-run.js';
+export {
+  lookupTableAuth,
+  lookupTableUrl,
+  replaceLookupTable,
+  type LookupTableOptions,
+  type LookupTableOutcome,
+  type LookupTableUpload,
+} from './lookup-table.js';

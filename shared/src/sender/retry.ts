@@ -49,7 +49,8 @@ export type RetryDecision =
 
 export interface RetryInput {
   outcome: RequestOutcome;
-  endpoint: Endpoint;
+  /** The endpoint; `lookup-tables` sends one whole table per request (never split). */
+  endpoint: Endpoint | 'lookup-tables';
   /** Records in the request (a single record that is too large cannot be split). */
   records: number;
   attempts: Readonly<Attempts>;

@@ -1,5 +1,7 @@
+import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { pipeline } from 'node:stream/promises';
 
 export interface HttpResponse {
   status: number;
@@ -79,4 +81,52 @@ export function createTransport(maxSockets: number): Transport {
       agents['https:'].destroy();
     },
   };
+}
+
+/**
+ * One `PUT` whose body is streamed from `file` (`bytes` long), so a body of any size never sits in
+ * memory: lookup tables, up to 100 MB. `timeoutMs` is the longest silence on the connection, not
+ * the time the upload may take. No keep-alive pool: these requests are rare and each stands alone.
+ */
+export function putFile(
+  url: URL,
+  headers: Record<string, string>,
+  file: string,
+  bytes: number,
+  timeoutMs: number,
+): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const client = url.protocol === 'https:' ? https : http;
+    const request = client.request(
+      url,
+      { method: 'PUT', headers: { ...headers, 'Content-Length': String(bytes) } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        response.on('error', (error) => reject(new TransportError('connection', error.message)));
+      },
+    );
+    request.setTimeout(timeoutMs, () => {
+      request.destroy(new TransportError('timeout', `no answer within ${timeoutMs} ms`));
+    });
+    request.on('error', (error) => {
+      reject(
+        error instanceof TransportError
+          ? error
+          : new TransportError(
+              'connection',
+              `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`.trim(),
+            ),
+      );
+    });
+    // A server may answer (401, 413) before the body is sent; the answer wins, not the broken pipe.
+    pipeline(createReadStream(file), request).catch(() => undefined);
+  });
 }

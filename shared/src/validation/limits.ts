@@ -10,6 +10,10 @@ export const LIMITS = {
   maxStringLength: 255,
   maxCollectionBytes: 8192,
   maxProfileUpdatesPerRequest: 2000,
+  /** A lookup table's CSV, uncompressed (Mixpanel answers 413 above it; MB read as 10^6 bytes, the lower reading). */
+  maxLookupTableBytes: 100_000_000,
+  /** Replaces of lookup tables Mixpanel takes per project in a rolling 24 hours (429 beyond). */
+  lookupTableReplacesPerDay: 100,
 } as const;
 
 /**
