@@ -71,7 +71,7 @@ function convert(value: unknown, path: Array<string | number>): JsonValue {
     const inner = (value as Record<string, unknown>)[key];
     if (inner === undefined) continue;
     path.push(key);
-    copy[key] = convert(inner, path);
+    setOwn(copy, key, convert(inner, path));
     path.pop();
   }
   return copy;

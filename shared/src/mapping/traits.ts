@@ -1,5 +1,5 @@
 import type { JsonObject } from '../payload/index.js';
-import { toJsonValue } from './json-value.js';
+import { setOwn, toJsonValue } from './json-value.js';
 
 /** Segment trait names that map to Mixpanel's reserved profile properties. */
 const SPECIAL_TRAITS: Readonly<Record<string, string>> = {
@@ -25,7 +25,8 @@ export function profilePropertiesFromTraits(traits: Record<string, unknown>, fie
   const properties: JsonObject = {};
   for (const [name, value] of Object.entries(traits)) {
     if (value === undefined) continue;
-    properties[SPECIAL_TRAITS[name] ?? name] = toJsonValue(value, name, field);
+    const property = Object.hasOwn(SPECIAL_TRAITS, name) ? (SPECIAL_TRAITS[name] as string) : name;
+    setOwn(properties, property, toJsonValue(value, name, field));
   }
   return properties;
 }

@@ -220,6 +220,22 @@ describe('mapSegmentCall: each call type in each API', () => {
 });
 
 describe('mapSegmentCall: options and rules', () => {
+  it('keeps a property or trait named __proto__ as a property, at any depth (JSON.parse makes it one)', () => {
+    const call = JSON.parse(
+      '{"type":"identify","userId":"U1","traits":{"__proto__":{"x":1},"plan":"pro"},' +
+        '"properties":{"__proto__":"top","nested":{"__proto__":{"y":2}}}}',
+    ) as Record<string, unknown>;
+    const sent = payloads({ ...call, type: 'track', event: 'Opened' }, 'simplified');
+    const body = JSON.parse(JSON.stringify(sent[0]?.body)) as { properties: Record<string, unknown> };
+    expect(Object.getOwnPropertyDescriptor(body.properties, '__proto__')?.value).toBe('top');
+    const nested = body.properties.nested as Record<string, unknown>;
+    expect(Object.getOwnPropertyDescriptor(nested, '__proto__')?.value).toEqual({ y: 2 });
+    const profile = payloads(call, 'simplified').find((p) => p.endpoint === 'engage');
+    const set = JSON.parse(JSON.stringify(profile?.body)) as { $set: Record<string, unknown> };
+    expect(Object.getOwnPropertyDescriptor(set.$set, '__proto__')?.value).toEqual({ x: 1 });
+    expect(set.$set.plan).toBe('pro');
+  });
+
   it('never emits identity events in Simplified', () => {
     const calls = table.filter(([, mode]) => mode === 'simplified').map(([, , call]) => call);
     for (const call of calls) {

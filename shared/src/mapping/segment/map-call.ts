@@ -98,7 +98,7 @@ function event(
 function callProperties(facts: CallFacts): JsonObject {
   const properties: JsonObject = {};
   for (const [key, value] of Object.entries(facts.call.properties ?? {})) {
-    if (value !== undefined) properties[key] = toJsonValue(value, key, 'properties');
+    if (value !== undefined) setOwn(properties, key, toJsonValue(value, key, 'properties'));
   }
   return properties;
 }
