@@ -30,6 +30,47 @@ export interface Transport {
   close(): void;
 }
 
+/**
+ * One HTTP exchange: the answer read whole, or a TransportError when none came (`timeoutMs` is the
+ * longest silence on the connection). `send` writes the body and ends the request.
+ */
+function exchange(
+  url: URL,
+  options: http.RequestOptions,
+  timeoutMs: number,
+  send: (request: http.ClientRequest) => void,
+): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const client = url.protocol === 'https:' ? https : http;
+    const request = client.request(url, options, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+      response.on('error', (error) => reject(new TransportError('connection', error.message)));
+    });
+    request.setTimeout(timeoutMs, () => {
+      request.destroy(new TransportError('timeout', `no answer within ${timeoutMs} ms`));
+    });
+    request.on('error', (error) => {
+      reject(
+        error instanceof TransportError
+          ? error
+          : new TransportError(
+              'connection',
+              `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`.trim(),
+            ),
+      );
+    });
+    send(request);
+  });
+}
+
 /** HTTP(S) with keep-alive connection pools sized to the sender's concurrency. */
 export function createTransport(maxSockets: number): Transport {
   const agents = {
@@ -38,43 +79,12 @@ export function createTransport(maxSockets: number): Transport {
   };
   return {
     post(url, headers, body, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const client = url.protocol === 'https:' ? https : http;
-        const request = client.request(
-          url,
-          {
-            method: 'POST',
-            agent: agents[url.protocol === 'https:' ? 'https:' : 'http:'],
-            headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
-          },
-          (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () =>
-              resolve({
-                status: response.statusCode ?? 0,
-                headers: response.headers,
-                body: Buffer.concat(chunks).toString('utf8'),
-              }),
-            );
-            response.on('error', (error) => reject(new TransportError('connection', error.message)));
-          },
-        );
-        request.setTimeout(timeoutMs, () => {
-          request.destroy(new TransportError('timeout', `no answer within ${timeoutMs} ms`));
-        });
-        request.on('error', (error) => {
-          reject(
-            error instanceof TransportError
-              ? error
-              : new TransportError(
-                  'connection',
-                  `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`.trim(),
-                ),
-          );
-        });
-        request.end(body);
-      });
+      const options = {
+        method: 'POST',
+        agent: agents[url.protocol === 'https:' ? 'https:' : 'http:'],
+        headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+      };
+      return exchange(url, options, timeoutMs, (request) => request.end(body));
     },
     close() {
       agents['http:'].destroy();
@@ -95,37 +105,8 @@ export function putFile(
   bytes: number,
   timeoutMs: number,
 ): Promise<HttpResponse> {
-  return new Promise((resolve, reject) => {
-    const client = url.protocol === 'https:' ? https : http;
-    const request = client.request(
-      url,
-      { method: 'PUT', headers: { ...headers, 'Content-Length': String(bytes) } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        response.on('error', (error) => reject(new TransportError('connection', error.message)));
-      },
-    );
-    request.setTimeout(timeoutMs, () => {
-      request.destroy(new TransportError('timeout', `no answer within ${timeoutMs} ms`));
-    });
-    request.on('error', (error) => {
-      reject(
-        error instanceof TransportError
-          ? error
-          : new TransportError(
-              'connection',
-              `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`.trim(),
-            ),
-      );
-    });
+  const options = { method: 'PUT', headers: { ...headers, 'Content-Length': String(bytes) } };
+  return exchange(url, options, timeoutMs, (request) => {
     // A server may answer (401, 413) before the body is sent; the answer wins, not the broken pipe.
     pipeline(createReadStream(file), request).catch(() => undefined);
   });

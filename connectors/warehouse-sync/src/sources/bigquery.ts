@@ -9,6 +9,7 @@ import {
 } from './bigquery-sql.js';
 import { bigQueryFieldSchema, rowFromRest, textAt, type BigQueryField } from './bigquery-values.js';
 import type { ColumnInfo, Page, ReadWindow, WarehouseSource } from './source.js';
+import { namedColumn } from './named-column.js';
 import {
   checkWindow,
   CURSOR_TEXT,
@@ -138,12 +139,7 @@ export function createBigQuerySource(options: BigQuerySourceOptions): WarehouseS
   }
 
   async function column(name: string, setting: string): Promise<BigQueryField> {
-    const all = await columns();
-    const found = all.find((c) => c.name === name);
-    if (found !== undefined) return found;
-    throw new Error(
-      `${setting} "${name}": the query has no such column; it has ${all.map((c) => c.name).join(', ')}`,
-    );
+    return namedColumn(await columns(), name, { prefix: `${setting} "${name}": `, relation: 'the query' });
   }
 
   /** The window's columns, from the query's schema. */

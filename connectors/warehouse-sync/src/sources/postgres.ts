@@ -7,6 +7,7 @@ import { FLAVOURS, windowSpec, type PostgresColumn } from './postgres-sql.js';
 import { typeName, typeParsers } from './postgres-values.js';
 import { rowBuilder } from './row-builder.js';
 import type { ColumnInfo, Page, PagePosition, ReadWindow, Row, WarehouseSource } from './source.js';
+import { namedColumn } from './named-column.js';
 import {
   checkWindow,
   maxCursorFrom,
@@ -116,19 +117,12 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
 
   /** The column a key names; PostgreSQL folds unquoted names to lower case, so say so when that is why. */
   async function column(name: string, key: string): Promise<PostgresColumn> {
-    const all = await columns();
-    const found = all.find((c) => c.name === name);
-    if (found !== undefined) return found;
-    const folded = all.filter((c) => c.name.toLowerCase() === name.toLowerCase());
-    if (folded.length === 1) {
-      const reported = folded[0]?.name ?? name;
-      throw new Error(
-        `${label}: ${key} "${name}": the column is called "${reported}" (unquoted names are lower case); write it that way`,
-      );
-    }
-    throw new Error(
-      `${label}: ${key} "${name}": ${what} has no such column; it has ${all.map((c) => c.name).join(', ')}`,
-    );
+    return namedColumn(await columns(), name, {
+      prefix: `${label}: ${key} "${name}": `,
+      relation: what,
+      folded: (reported) =>
+        `the column is called "${reported}" (unquoted names are lower case); write it that way`,
+    });
   }
 
   async function checkSchema(): Promise<void> {

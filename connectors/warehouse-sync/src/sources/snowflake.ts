@@ -4,6 +4,7 @@ import type { SnowflakeSourceOptions } from './snowflake-settings.js';
 import { snowflakeDialect as dialect, typeName, windowSpec, type SnowflakeColumn } from './snowflake-sql.js';
 import { rowFromDriver } from './snowflake-values.js';
 import type { ColumnInfo, Page, PagePosition, ReadWindow, WarehouseSource } from './source.js';
+import { namedColumn } from './named-column.js';
 import {
   checkWindow,
   CURSOR_TEXT,
@@ -55,20 +56,13 @@ export function createSnowflakeSource(options: SnowflakeSourceOptions): Warehous
 
   /** The column a setting names, exactly as Snowflake reports it (it upper-cases unquoted names). */
   async function column(name: string, setting: string): Promise<SnowflakeColumn> {
-    const all = await columns();
-    const found = all.find((c) => c.name === name);
-    if (found !== undefined) return found;
-    const folded = all.filter((c) => c.name.toLowerCase() === name.toLowerCase());
-    if (folded.length === 1) {
-      const reported = folded[0]?.name ?? name;
-      throw new Error(
-        `${setting} "${name}": Snowflake reports this column as "${reported}"; write it that way, ` +
-          `or alias it in the query (select ${reported} as "${name}" …)`,
-      );
-    }
-    throw new Error(
-      `${setting} "${name}": the query has no such column; it has ${all.map((c) => c.name).join(', ')}`,
-    );
+    return namedColumn(await columns(), name, {
+      prefix: `${setting} "${name}": `,
+      relation: 'the query',
+      folded: (reported) =>
+        `Snowflake reports this column as "${reported}"; write it that way, ` +
+        `or alias it in the query (select ${reported} as "${name}" …)`,
+    });
   }
 
   /** The window's columns, as Snowflake describes them. */
