@@ -2,19 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createDeadLetterList,
-  createSender,
-  startSandbox,
-  type DeadLetterEntry,
-  type RunningSandbox,
-} from '@idmerge/shared';
+import { describe, expect, it } from 'vitest';
 import { parseSyncDefinition, type SyncDefinition } from '../src/definition.js';
 import { previewSync } from '../src/preview.js';
-import { runSync, type RunOptions } from '../src/run.js';
 import { createSource } from '../src/sources/create.js';
-import { StateStore } from '../src/state.js';
+import { sandboxRuns } from './support/sandbox-runs.js';
 
 /**
  * Rows whose primary key is NULL, on DuckDB as a database file (integer key) and as a CSV file read
@@ -23,16 +15,7 @@ import { StateStore } from '../src/state.js';
  */
 
 const TOKEN = 'null-keys-token';
-let sandbox: RunningSandbox;
-beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, host: '127.0.0.1', mode: 'simplified', projectToken: TOKEN });
-});
-afterEach(async () => {
-  await sandbox.close();
-});
-
-const accepted = async () =>
-  ((await (await fetch(`${sandbox.url}/_sandbox/stats`)).json()) as { accepted: number }).accepted;
+const { accepted, run } = sandboxRuns(TOKEN);
 
 interface Row {
   id: number | null;
@@ -106,22 +89,6 @@ function definition(warehouse: Warehouse, pageSize = 4): SyncDefinition {
       '  insert_id: [device_id]',
     ].join('\n'),
   );
-}
-
-async function run(definitionOf: SyncDefinition, stateDir: string, options: RunOptions = {}) {
-  const source = createSource(definitionOf, tmpdir());
-  await source.connect();
-  const deadLetter = createDeadLetterList();
-  const sender = createSender(
-    { region: 'us', apiHost: sandbox.url, auth: { kind: 'token', token: TOKEN }, secrets: [TOKEN] },
-    { deadLetter, sleep: async () => {} },
-  );
-  try {
-    const report = await runSync(definitionOf, source, sender, new StateStore(stateDir), options);
-    return { report, delivery: await sender.flush(), deadLetter: deadLetter.entries as DeadLetterEntry[] };
-  } finally {
-    await source.close();
-  }
 }
 
 describe.each([duckDbFile(), csvFile()].map((w) => [w.name, w] as const))(

@@ -2,19 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createDeadLetterList,
-  createSender,
-  startSandbox,
-  type DeadLetterEntry,
-  type RunningSandbox,
-} from '@idmerge/shared';
+import { describe, expect, it } from 'vitest';
 import { parseSyncDefinition, type SyncDefinition } from '../src/definition.js';
 import { previewSync } from '../src/preview.js';
-import { runSync, type RunOptions } from '../src/run.js';
 import { createSource } from '../src/sources/create.js';
-import { StateStore } from '../src/state.js';
+import { sandboxRuns } from './support/sandbox-runs.js';
 
 /**
  * The edges of the read window, on DuckDB as a database file and as CSV files read by a query:
@@ -22,18 +14,9 @@ import { StateStore } from '../src/state.js';
  */
 
 const TOKEN = 'window-edges-token';
-let sandbox: RunningSandbox;
-beforeEach(async () => {
-  sandbox = await startSandbox({ port: 0, host: '127.0.0.1', mode: 'simplified', projectToken: TOKEN });
-});
-afterEach(async () => {
-  await sandbox.close();
-});
-
-const accepted = async () =>
-  ((await (await fetch(`${sandbox.url}/_sandbox/stats`)).json()) as { accepted: number }).accepted;
+const { url, accepted, run } = sandboxRuns(TOKEN);
 async function insertIds(): Promise<string[]> {
-  const text = await (await fetch(`${sandbox.url}/_sandbox/events`)).text();
+  const text = await (await fetch(`${url()}/_sandbox/events`)).text();
   return text
     .split('\n')
     .filter(Boolean)
@@ -121,23 +104,6 @@ function definition(
       '  properties: { include: [id] }',
     ].join('\n'),
   );
-}
-
-/** One run through the real sender into the sandbox. */
-async function run(definitionOf: SyncDefinition, stateDir: string, options: RunOptions = {}) {
-  const source = createSource(definitionOf, tmpdir());
-  await source.connect();
-  const deadLetter = createDeadLetterList();
-  const sender = createSender(
-    { region: 'us', apiHost: sandbox.url, auth: { kind: 'token', token: TOKEN }, secrets: [TOKEN] },
-    { deadLetter, sleep: async () => {} },
-  );
-  try {
-    const report = await runSync(definitionOf, source, sender, new StateStore(stateDir), options);
-    return { report, delivery: await sender.flush(), deadLetter: deadLetter.entries as DeadLetterEntry[] };
-  } finally {
-    await source.close();
-  }
 }
 
 async function preview(definitionOf: SyncDefinition) {
