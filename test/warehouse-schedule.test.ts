@@ -17,6 +17,7 @@ interface LogLine {
   delivered?: number;
   error?: string;
   nextRun?: string | null;
+  deletes?: { sent: number; accepted: number; failed: number };
 }
 
 const parseLog = (stdout: string): LogLine[] =>
@@ -25,18 +26,20 @@ const parseLog = (stdout: string): LogLine[] =>
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as LogLine);
 
-async function warehouse(dir: string): Promise<void> {
+async function duckdb(dir: string, ...statements: string[]): Promise<void> {
   const instance = await DuckDBInstance.create(join(dir, 'warehouse.duckdb'));
   const connection = await instance.connect();
-  await connection.run(
-    'create table events (id integer, event_name varchar, event_time timestamptz, device_id varchar, updated_at timestamptz)',
-  );
-  await connection.run(
-    "insert into events select i, 'Opened', to_timestamp(1763800000 + i), 'D' || (i % 7), to_timestamp(1763800000 + i) from range(50) t(i)",
-  );
+  for (const sql of statements) await connection.run(sql);
   connection.closeSync();
   instance.closeSync();
 }
+
+const warehouse = (dir: string): Promise<void> =>
+  duckdb(
+    dir,
+    'create table events (id integer, event_name varchar, event_time timestamptz, device_id varchar, updated_at timestamptz)',
+    "insert into events select i, 'Opened', to_timestamp(1763800000 + i), 'D' || (i % 7), to_timestamp(1763800000 + i) from range(50) t(i)",
+  );
 
 function definition(dir: string, name: string, table: string, schedule: string): string {
   const file = join(dir, `${name}.yaml`);
@@ -72,6 +75,39 @@ describe('idmerge schedule', () => {
       expect(failed[0]?.error).toMatch(/no_such_table/);
       expect((await sandbox.json<{ accepted: number }>('/_sandbox/stats')).accepted).toBe(50);
       expect(result.stdout).not.toContain(TOKEN);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 60_000);
+
+  it('logs what delete_missing did: a scheduled run after rows left the table reports the deletes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'schedule-deletes-'));
+    await duckdb(dir, "create table users as select 'u' || i as user_id, i as seats from range(8) t(i)");
+    const config = join(dir, 'users.yaml');
+    writeFileSync(
+      config,
+      'name: users\nmode: simplified\nschedule: "0 0 1 1 *"\ndelete_missing: true\n' +
+        'source: { type: duckdb, database: warehouse.duckdb, table: users, primary_key: user_id }\n' +
+        'mapping: { type: profiles, user_id: user_id }\n',
+    );
+    const sandbox = await startSandboxProcess(['--mode', 'simplified', '--project-token', TOKEN]);
+    try {
+      const env = { MIXPANEL_PROJECT_TOKEN: TOKEN, MIXPANEL_API_HOST: sandbox.url };
+      const first = await runCli(['sync', '--config', config], { env });
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      await duckdb(dir, "delete from users where user_id in ('u1', 'u5')");
+      const result = await runCli(['schedule', '--config', config, '--run-now', '--max-runs', '1'], { env });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const finished = parseLog(result.stdout).find((l) => l.sync === 'users' && l.msg === 'run finished');
+      expect(finished?.deletes).toMatchObject({ sent: 2, accepted: 2, failed: 0 });
+      expect(Object.keys(await sandbox.json<Record<string, unknown>>('/_sandbox/profiles')).sort()).toEqual([
+        'u0',
+        'u2',
+        'u3',
+        'u4',
+        'u6',
+        'u7',
+      ]);
     } finally {
       await sandbox.stop();
     }

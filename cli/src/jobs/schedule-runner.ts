@@ -107,6 +107,7 @@ async function runOnce(job: Job, log: Logger): Promise<boolean> {
         rateLimitedWaits: delivery.rateLimitedWaits,
         elapsedMs: run.elapsedMs,
         rowsPerSecond: Math.round(run.rowsPerSecond),
+        ...(run.deletes !== undefined ? { deletes: run.deletes } : {}),
         ...(delivery.deadLettered > 0 ? { deadLetterFile: deadLetterPath } : {}),
         ...(delivery.toRetry > 0 ? { toRetry: delivery.toRetry } : {}),
         ...(delivery.stoppedBecause ? { stoppedBecause: delivery.stoppedBecause } : {}),
