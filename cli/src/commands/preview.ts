@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .action(async (options: { config: string; limit?: number; json?: boolean }) => {
       const { createSource, isLookupSync, loadSyncDefinition, previewLookupTable, previewSync, StateStore } =
         await import('@idmerge/warehouse-sync');
-      const { stateDirFor } = await import('../jobs/sync-job.js');
+      const { stateDirFor } = await import('../jobs/job-state.js');
       const definition = await loadSyncDefinition(options.config);
       // The state the next run would start from: profiles are counted against it.
       const stateDir = stateDirFor(definition.state_dir, options.config, definition.name, undefined);

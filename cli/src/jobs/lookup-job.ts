@@ -1,17 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createDeadLetterFile, loadMixpanelConfig, type BackoffPolicy } from '@idmerge/shared';
+import { dirname } from 'node:path';
+import { type BackoffPolicy } from '@idmerge/shared';
 import {
   createSource,
   megabytes,
   runLookupSync,
-  StateStore,
   type LookupRunReport,
   type LookupSyncDefinition,
 } from '@idmerge/warehouse-sync';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { stateDirFor } from './sync-job.js';
+import { withJobState } from './job-state.js';
 
 export interface LookupJobOptions {
   dryRun?: boolean;
@@ -40,49 +37,43 @@ export async function runLookupJob(
   options: LookupJobOptions = {},
 ): Promise<LookupJobResult> {
   const env = options.env ?? process.env;
-  const stateDir = options.dryRun
-    ? mkdtempSync(join(tmpdir(), 'idmerge-dry-run-'))
-    : stateDirFor(definition.state_dir, configFile, definition.name, undefined);
-  const store = new StateStore(stateDir);
-  const unlock = store.lock(definition.name);
-  try {
-    const deadLetterPath = options.deadLetter ?? join(stateDir, 'dead-letter.ndjson');
-    const config = options.dryRun ? undefined : loadMixpanelConfig(env);
-    const deadLetter = createDeadLetterFile(deadLetterPath, config?.secrets ?? []);
-    const source = createSource(definition, dirname(configFile), env);
-    let run: LookupRunReport;
-    try {
-      await source.connect();
-      run = await runLookupSync(
-        definition,
-        source,
-        store,
-        {
-          config,
-          deadLetter,
-          replace: {
-            retry: {
-              ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
-              ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+  return withJobState(
+    definition,
+    configFile,
+    { ...options, env },
+    async ({ store, deadLetter, deadLetterPath, config }) => {
+      const source = createSource(definition, dirname(configFile), env);
+      let run: LookupRunReport;
+      try {
+        await source.connect();
+        run = await runLookupSync(
+          definition,
+          source,
+          store,
+          {
+            config,
+            deadLetter,
+            replace: {
+              retry: {
+                ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+                ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+              },
+              onWait: (why, ms) =>
+                process.stderr.write(
+                  `lookup table ${definition.mapping.lookup_table_id}: ${why}, sending again in ${Math.ceil(ms / 1000)} s\n`,
+                ),
             },
-            onWait: (why, ms) =>
-              process.stderr.write(
-                `lookup table ${definition.mapping.lookup_table_id}: ${why}, sending again in ${Math.ceil(ms / 1000)} s\n`,
-              ),
           },
-        },
-        { fullRefresh: options.fullRefresh },
-      );
-    } finally {
-      await source.close();
-      await deadLetter.close();
-    }
-    const sent = run.outcome === 'replaced' || run.outcome === 'unchanged' || run.outcome === 'dry_run';
-    const exitCode = !sent ? EXIT.failed : run.deadLettered > 0 ? EXIT.undelivered : EXIT.ok;
-    return { run, deadLetterPath, exitCode };
-  } finally {
-    unlock();
-  }
+          { fullRefresh: options.fullRefresh },
+        );
+      } finally {
+        await source.close();
+      }
+      const sent = run.outcome === 'replaced' || run.outcome === 'unchanged' || run.outcome === 'dry_run';
+      const exitCode = !sent ? EXIT.failed : run.deadLettered > 0 ? EXIT.undelivered : EXIT.ok;
+      return { run, deadLetterPath, exitCode };
+    },
+  );
 }
 
 const OUTCOME_TEXT: Record<LookupRunReport['outcome'], string> = {

@@ -1,12 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import {
-  createDeadLetterFile,
   createDryRunSender,
   createSender,
   formatReport,
-  loadMixpanelConfig,
   type BackoffPolicy,
   type DeliveryReport,
 } from '@idmerge/shared';
@@ -14,12 +10,12 @@ import {
   createSource,
   createSourceInWorker,
   runSync,
-  StateStore,
   type RunReport,
   type SyncDefinition,
 } from '@idmerge/warehouse-sync';
 import { deliveryExitCode, EXIT, type ExitCode } from '../exit-codes.js';
 import { progressLine } from '../render/progress.js';
+import { withJobState } from './job-state.js';
 
 export interface SyncJobOptions {
   dryRun?: boolean;
@@ -49,19 +45,6 @@ export interface SyncJobResult {
   exitCode: ExitCode;
 }
 
-/** State lives beside the definition file (or where `state_dir` says), one folder per sync and shard. */
-export function stateDirFor(
-  configured: string | undefined,
-  configFile: string,
-  name: string,
-  shardOf: { index: number; count: number } | undefined,
-): string {
-  const base = configured
-    ? resolve(dirname(configFile), configured)
-    : join(dirname(configFile), '.idmerge', 'state');
-  return join(base, shardOf ? `${name}-shard-${shardOf.index}-of-${shardOf.count}` : name);
-}
-
 /**
  * One run of one sync definition, as `idmerge sync` and `idmerge schedule` both do it: lock the
  * state folder, read the window, deliver, checkpoint, and return the run and delivery reports.
@@ -73,64 +56,58 @@ export async function runSyncJob(
   options: SyncJobOptions = {},
 ): Promise<SyncJobResult> {
   const env = options.env ?? process.env;
-  const stateDir = options.dryRun
-    ? mkdtempSync(join(tmpdir(), 'idmerge-dry-run-'))
-    : stateDirFor(definition.state_dir, configFile, definition.name, options.shard);
-  const store = new StateStore(stateDir);
-  const unlock = store.lock(definition.name);
-  try {
-    const deadLetterPath = options.deadLetter ?? join(stateDir, 'dead-letter.ndjson');
-    const config = options.dryRun ? undefined : loadMixpanelConfig(env);
-    const deadLetter = createDeadLetterFile(deadLetterPath, config?.secrets ?? []);
-    // Rows that failed for a reason not theirs are not dead-lettered: the run stops short of them
-    // and the next one reads and sends them again.
-    const sender = config
-      ? createSender(config, {
-          deadLetter,
-          retryFailedLater: true,
-          maxRetries: options.maxRetries,
-          backoff: options.backoff,
-        })
-      : createDryRunSender({ deadLetter });
-    // Rows are read and mapped in a worker thread when the program can start one, so that work
-    // and delivery run on two cores; otherwise here.
-    const source = options.workerEntry
-      ? createSourceInWorker(definition, dirname(configFile), { entry: options.workerEntry, env })
-      : createSource(definition, dirname(configFile), env);
-    const bar =
-      options.progress === false
-        ? undefined
-        : progressLine(
-            `sync ${definition.name} | {value} rows read | {delivered} delivered | {failed} failed | {speed} rows/s`,
-            { delivered: 0, failed: 0, speed: 0 },
-          );
-    const started = Date.now();
-    let run: RunReport | undefined;
-    let delivery: DeliveryReport;
-    try {
-      await source.connect();
-      run = await runSync(definition, source, sender, store, {
-        fullRefresh: options.fullRefresh,
-        shard: options.shard,
-        allowDeletes: options.allowDeletes,
-        onPage: ({ rowsRead }) =>
-          bar?.update(rowsRead, {
-            delivered: sender.report.delivered,
-            failed: sender.report.deadLettered,
-            speed: Math.round((rowsRead * 1000) / (Date.now() - started + 1)),
-          }),
-      });
-    } finally {
-      bar?.stop();
-      delivery = await sender.flush();
-      await source.close();
-      await deadLetter.close();
-    }
-    const exitCode = run.incomplete !== undefined ? EXIT.failed : deliveryExitCode(delivery);
-    return { run, delivery, deadLetterPath, exitCode };
-  } finally {
-    unlock();
-  }
+  return withJobState(
+    definition,
+    configFile,
+    { ...options, env },
+    async ({ store, deadLetter, deadLetterPath, config }) => {
+      // Rows that failed for a reason not theirs are not dead-lettered: the run stops short of them
+      // and the next one reads and sends them again.
+      const sender = config
+        ? createSender(config, {
+            deadLetter,
+            retryFailedLater: true,
+            maxRetries: options.maxRetries,
+            backoff: options.backoff,
+          })
+        : createDryRunSender({ deadLetter });
+      // Rows are read and mapped in a worker thread when the program can start one, so that work
+      // and delivery run on two cores; otherwise here.
+      const source = options.workerEntry
+        ? createSourceInWorker(definition, dirname(configFile), { entry: options.workerEntry, env })
+        : createSource(definition, dirname(configFile), env);
+      const bar =
+        options.progress === false
+          ? undefined
+          : progressLine(
+              `sync ${definition.name} | {value} rows read | {delivered} delivered | {failed} failed | {speed} rows/s`,
+              { delivered: 0, failed: 0, speed: 0 },
+            );
+      const started = Date.now();
+      let run: RunReport | undefined;
+      let delivery: DeliveryReport;
+      try {
+        await source.connect();
+        run = await runSync(definition, source, sender, store, {
+          fullRefresh: options.fullRefresh,
+          shard: options.shard,
+          allowDeletes: options.allowDeletes,
+          onPage: ({ rowsRead }) =>
+            bar?.update(rowsRead, {
+              delivered: sender.report.delivered,
+              failed: sender.report.deadLettered,
+              speed: Math.round((rowsRead * 1000) / (Date.now() - started + 1)),
+            }),
+        });
+      } finally {
+        bar?.stop();
+        delivery = await sender.flush();
+        await source.close();
+      }
+      const exitCode = run.incomplete !== undefined ? EXIT.failed : deliveryExitCode(delivery);
+      return { run, delivery, deadLetterPath, exitCode };
+    },
+  );
 }
 
 /** `delete_missing`: what became of the keys no longer in the source. */
