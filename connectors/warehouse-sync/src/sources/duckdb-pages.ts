@@ -1,4 +1,9 @@
-import { JSDuckDBValueConverter, type DuckDBConnection, type DuckDBResult } from '@duckdb/node-api';
+import {
+  JSDuckDBValueConverter,
+  type DuckDBConnection,
+  type DuckDBDataChunk,
+  type DuckDBResult,
+} from '@duckdb/node-api';
 import type { Page, PagePosition, Row } from './source.js';
 import type { Segment } from './window.js';
 import { lastCompleteRow } from './window-pages.js';
@@ -38,26 +43,148 @@ export async function sliceBounds(
   return reader.getRowObjectsJS().map((row) => String(row.b));
 }
 
-/** What is kept of the last row of a chunk, to compare the next chunk's first row with it. */
-interface LastRow {
+/**
+ * A chunk's last row, handed on with the next chunk's rows: only the next row shows whether its
+ * position is complete (a row sharing its (cursor, key) may follow).
+ */
+interface CarriedRow {
+  row: Row;
+  /** The key's converted value, the cursor's and the key's texts, to compare the next row with. */
   key: unknown;
   cursor: unknown;
   keyText: unknown;
+  position: PagePosition;
+  /** It shares the (cursor, key) of the row before it. */
+  repeats: boolean;
 }
 
-/** A chunk's last page, held until the next chunk shows whether its last position goes on. */
-interface HeldPage {
-  page: Page;
-  ifNextDiffers: PagePosition;
-  ifNextRepeats?: PagePosition;
+/**
+ * Cuts a result's rows into pages of at most `pageSize` plain rows with exact positions: every
+ * row of a chunk but the last is handed on with the chunk, the last one with the next chunk (or
+ * alone at the end of the result), so each page's positions are known from the rows the page's
+ * chunk holds. Nothing of a chunk, converted or native, outlives the chunk's own pages: a page held
+ * over while the next chunk is converted and mapped lives through two minor collections and is
+ * promoted to old space, row by row, and a promoted chunk's native memory, which V8 does not see,
+ * waits for a full collection. One row per chunk is promoted instead of a page.
+ */
+class ChunkPager {
+  private carried: CarriedRow | undefined;
+  private readonly dataColumns: number;
+  private readonly keyColumn: number;
+
+  constructor(
+    private readonly names: readonly string[],
+    keyName: string,
+    private readonly pageSize: number,
+    private readonly nullCursor: boolean,
+  ) {
+    this.dataColumns = names.length - 2;
+    const keyColumn = names.indexOf(keyName);
+    this.keyColumn = keyColumn < this.dataColumns ? keyColumn : -1;
+  }
+
+  /**
+   * The pages a chunk completes: the row carried from the chunk before, then the chunk's rows but
+   * its last, which is carried to the next chunk.
+   */
+  pagesOf(chunk: DuckDBDataChunk): Page[] {
+    const { names, dataColumns, pageSize, carried } = this;
+    const count = chunk.rowCount;
+    const columns: unknown[][] = [];
+    for (let c = 0; c < dataColumns; c++) columns.push(chunk.convertColumnValues(c, JSDuckDBValueConverter));
+    const cursors = chunk.getColumnVector(dataColumns);
+    const keyTexts = chunk.getColumnVector(dataColumns + 1);
+    const keys = this.keyColumn >= 0 ? (columns[this.keyColumn] as unknown[]) : undefined;
+    // Rows of the chunk are numbered after the carried row: row j is the chunk's row j − offset.
+    const offset = carried === undefined ? 0 : 1;
+    const total = count + offset;
+    // Row j shares row j − 1's (cursor, key): told from the keys' converted values first (one
+    // comparison per row, no text made), then from the texts, only for keys that are equal or objects.
+    const repeats = (j: number): boolean => {
+      const i = j - offset;
+      if (i < 0) return (carried as CarriedRow).repeats;
+      if (i === 0) {
+        if (carried === undefined) return false;
+        const own = keys?.[0];
+        if (keys !== undefined && own !== carried.key && (typeof own !== 'object' || own === null))
+          return false;
+        return cursors.getItem(0) === carried.cursor && keyTexts.getItem(0) === carried.keyText;
+      }
+      if (keys !== undefined) {
+        const own = keys[i];
+        if (own !== keys[i - 1] && (typeof own !== 'object' || own === null)) return false;
+      }
+      return cursors.getItem(i) === cursors.getItem(i - 1) && keyTexts.getItem(i) === keyTexts.getItem(i - 1);
+    };
+    const rowAt = (j: number): Row => {
+      const i = j - offset;
+      if (i < 0) return (carried as CarriedRow).row;
+      const row: Row = {};
+      for (let c = 0; c < dataColumns; c++) row[names[c] as string] = (columns[c] as unknown[])[i];
+      return row;
+    };
+    const positionAt = (j: number): PagePosition => {
+      const i = j - offset;
+      if (i < 0) return (carried as CarriedRow).position;
+      const cursor = cursors.getItem(i);
+      const at = { cursor: cursor === null ? '' : String(cursor), key: String(keyTexts.getItem(i)) };
+      return this.nullCursor ? { ...at, nullCursor: true } : at;
+    };
+    // Every row but the last goes out now; the row after each page is in this chunk.
+    const pages: Page[] = [];
+    for (let start = 0; start < total - 1; start += pageSize) {
+      const end = Math.min(start + pageSize, total - 1);
+      const rows: Row[] = new Array(end - start);
+      let duplicateKeys = 0;
+      for (let j = start; j < end; j++) {
+        rows[j - start] = rowAt(j);
+        if (repeats(j)) duplicateKeys++;
+      }
+      const complete = lastCompleteRow(end - start, (i) => repeats(start + i), repeats(end));
+      pages.push(this.page(rows, duplicateKeys, complete < 0 ? undefined : positionAt(start + complete)));
+    }
+    const last = total - 1;
+    const i = last - offset;
+    this.carried = {
+      row: rowAt(last),
+      key: keys?.[i],
+      cursor: cursors.getItem(i),
+      keyText: keyTexts.getItem(i),
+      position: positionAt(last),
+      repeats: repeats(last),
+    };
+    return pages;
+  }
+
+  /** The carried row's page, once the result has no more rows: nothing follows its position. */
+  end(): Page | undefined {
+    const { carried } = this;
+    this.carried = undefined;
+    return carried === undefined
+      ? undefined
+      : this.page([carried.row], carried.repeats ? 1 : 0, carried.position);
+  }
+
+  private page(rows: Row[], duplicateKeys: number, last: PagePosition | undefined): Page {
+    return {
+      rows,
+      ...(last === undefined ? {} : { last }),
+      ...(duplicateKeys > 0 ? { duplicateKeys } : {}),
+      ...(this.nullCursor ? { nullCursor: true } : {}),
+    };
+  }
+}
+
+/** The pages the result's next chunk completes, or undefined at its end (the chunk stays in here). */
+async function nextPages(result: DuckDBResult, pager: ChunkPager): Promise<Page[] | undefined> {
+  const chunk = await result.fetchChunk();
+  if (chunk === null || chunk.rowCount === 0) return undefined;
+  return pager.pagesOf(chunk);
 }
 
 /**
  * Cuts one slice's result into pages of at most `pageSize` plain rows. The result's last two
  * columns are the row's cursor and key as text; only the positions pages need are converted.
- * Rows sharing (cursor, key) are told apart from the key's converted value first (one comparison
- * per row), then from the texts. Nothing of a native chunk outlives the chunk's turn: its memory,
- * which V8 does not see, goes back at the next minor GC instead of piling up in old space.
  */
 export async function* slicePages(
   result: DuckDBResult,
@@ -67,93 +194,49 @@ export async function* slicePages(
     keyName: string;
     /** The window's segment the result holds: `null_key` rows get no positions. */
     segment: Segment;
-    /** Called after each chunk's rows were handed on. */
+    /** Called once each chunk is cut into pages, when nothing of the chunk itself is reachable. */
     afterChunk: () => void;
   },
 ): AsyncGenerator<Page> {
-  const { pageSize, keyName, afterChunk } = options;
-  const nullCursor = options.segment === 'null';
+  const { pageSize, afterChunk } = options;
   if (options.segment === 'null_key') {
     yield* unpositionedPages(result, pageSize, afterChunk);
     return;
   }
-  const names = result.columnNames();
-  const dataColumns = names.length - 2;
-  const keyColumn = names.indexOf(keyName);
-  let previous: LastRow | undefined;
-  let held: HeldPage | undefined;
+  const pager = new ChunkPager(result.columnNames(), options.keyName, pageSize, options.segment === 'null');
   for (;;) {
-    const chunk = await result.fetchChunk();
-    if (chunk === null || chunk.rowCount === 0) break;
-    const count = chunk.rowCount;
-    const columns: unknown[][] = [];
-    for (let c = 0; c < dataColumns; c++) columns.push(chunk.convertColumnValues(c, JSDuckDBValueConverter));
-    const cursors = chunk.getColumnVector(dataColumns);
-    const keyTexts = chunk.getColumnVector(dataColumns + 1);
-    const keys = keyColumn >= 0 && keyColumn < dataColumns ? (columns[keyColumn] as unknown[]) : undefined;
-    // Row i shares row i − 1's (cursor, key): told from the keys' converted values first (one
-    // comparison per row, no text made), then from the texts, only for keys that are equal or objects.
-    const repeats = (i: number): boolean => {
-      if (i === 0) {
-        if (previous === undefined) return false;
-        const own = keys?.[0];
-        if (keys !== undefined && own !== previous.key && (typeof own !== 'object' || own === null))
-          return false;
-        return cursors.getItem(0) === previous.cursor && keyTexts.getItem(0) === previous.keyText;
-      }
-      if (keys !== undefined) {
-        const own = keys[i];
-        if (own !== keys[i - 1] && (typeof own !== 'object' || own === null)) return false;
-      }
-      return cursors.getItem(i) === cursors.getItem(i - 1) && keyTexts.getItem(i) === keyTexts.getItem(i - 1);
-    };
-    const position = (i: number): PagePosition => {
-      const cursor = cursors.getItem(i);
-      const at = { cursor: cursor === null ? '' : String(cursor), key: String(keyTexts.getItem(i)) };
-      return nullCursor ? { ...at, nullCursor: true } : at;
-    };
-    if (held !== undefined) {
-      const first = repeats(0);
-      const last = first ? held.ifNextRepeats : held.ifNextDiffers;
-      yield last === undefined ? held.page : { ...held.page, last };
-      held = undefined;
-    }
-    for (let start = 0; start < count; start += pageSize) {
-      const end = Math.min(start + pageSize, count);
-      const rows: Row[] = new Array(end - start);
-      let duplicateKeys = 0;
-      for (let i = start; i < end; i++) {
-        const row: Row = {};
-        for (let c = 0; c < dataColumns; c++) row[names[c] as string] = (columns[c] as unknown[])[i];
-        rows[i - start] = row;
-        if (repeats(i)) duplicateKeys++;
-      }
-      const page: Page = {
-        rows,
-        ...(duplicateKeys > 0 ? { duplicateKeys } : {}),
-        ...(nullCursor ? { nullCursor: true } : {}),
-      };
-      const inPage = (i: number) => repeats(start + i);
-      if (end < count) {
-        const complete = lastCompleteRow(end - start, inPage, repeats(end));
-        yield complete < 0 ? page : { ...page, last: position(start + complete) };
-      } else {
-        const complete = lastCompleteRow(end - start, inPage, undefined);
-        held = {
-          page,
-          ifNextDiffers: position(end - 1),
-          ...(complete >= 0 ? { ifNextRepeats: position(start + complete) } : {}),
-        };
-      }
-    }
-    previous = {
-      key: keys?.[count - 1],
-      cursor: cursors.getItem(count - 1),
-      keyText: keyTexts.getItem(count - 1),
-    };
+    const pages = await nextPages(result, pager);
+    if (pages === undefined) break;
     afterChunk();
+    yield* pages;
   }
-  if (held !== undefined) yield { ...held.page, last: held.ifNextDiffers };
+  const last = pager.end();
+  if (last !== undefined) yield last;
+}
+
+/** The rows of the result's next chunk, cut into pages without positions, or undefined at its end. */
+async function nextUnpositionedPages(
+  result: DuckDBResult,
+  names: readonly string[],
+  pageSize: number,
+): Promise<Page[] | undefined> {
+  const chunk = await result.fetchChunk();
+  if (chunk === null || chunk.rowCount === 0) return undefined;
+  const dataColumns = names.length - 2;
+  const columns: unknown[][] = [];
+  for (let c = 0; c < dataColumns; c++) columns.push(chunk.convertColumnValues(c, JSDuckDBValueConverter));
+  const pages: Page[] = [];
+  for (let start = 0; start < chunk.rowCount; start += pageSize) {
+    const end = Math.min(start + pageSize, chunk.rowCount);
+    const rows: Row[] = new Array(end - start);
+    for (let i = start; i < end; i++) {
+      const row: Row = {};
+      for (let c = 0; c < dataColumns; c++) row[names[c] as string] = (columns[c] as unknown[])[i];
+      rows[i - start] = row;
+    }
+    pages.push({ rows });
+  }
+  return pages;
 }
 
 /** Pages of rows without positions (the rows whose key is NULL): no checkpoint stands on them. */
@@ -163,22 +246,10 @@ async function* unpositionedPages(
   afterChunk: () => void,
 ): AsyncGenerator<Page> {
   const names = result.columnNames();
-  const dataColumns = names.length - 2;
   for (;;) {
-    const chunk = await result.fetchChunk();
-    if (chunk === null || chunk.rowCount === 0) break;
-    const columns: unknown[][] = [];
-    for (let c = 0; c < dataColumns; c++) columns.push(chunk.convertColumnValues(c, JSDuckDBValueConverter));
-    for (let start = 0; start < chunk.rowCount; start += pageSize) {
-      const end = Math.min(start + pageSize, chunk.rowCount);
-      const rows: Row[] = new Array(end - start);
-      for (let i = start; i < end; i++) {
-        const row: Row = {};
-        for (let c = 0; c < dataColumns; c++) row[names[c] as string] = (columns[c] as unknown[])[i];
-        rows[i - start] = row;
-      }
-      yield { rows };
-    }
+    const pages = await nextUnpositionedPages(result, names, pageSize);
+    if (pages === undefined) break;
     afterChunk();
+    yield* pages;
   }
 }

@@ -191,8 +191,9 @@ export function createDuckDbSource(options: DuckDbSourceOptions): WarehouseSourc
               `select ${select} from ${relation} ${where}${order}`,
               sliceParams.values,
             );
-            // Pages never span chunks (≤ 2048 rows each): rows are handed on while still young, so
-            // they die in V8's young generation instead of being promoted while a page fills up.
+            // A page holds the rows of one chunk (≤ 2048; with the row carried from the chunk
+            // before): rows are handed on while still young, so they die in V8's young generation
+            // instead of being promoted while a page fills up.
             yield* slicePages(result, {
               pageSize: window.pageSize,
               keyName: options.primaryKey,
