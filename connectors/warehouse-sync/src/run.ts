@@ -176,22 +176,21 @@ export async function runSync(
   // the page's profile hashes are saved once every record handed in so far has settled, in page
   // order, while the next pages are already being read, mapped and sent.
   let checkpoints: Promise<void> = Promise.resolve();
-  // Every settled page is checkpointed (a small file renamed into place, off this thread: delivery
-  // goes on while the disk works), so a killed run sends again little more than the requests it had
-  // in flight.
+  // Every settled page is checkpointed (a small file renamed into place: cheap next to a page's
+  // delivery), so a killed run sends again little more than the requests it had in flight.
   let checkpointFailure: { error: unknown } | undefined;
   const checkpointAfterDelivery = (page: number, position: PagePosition | undefined, rowsRead: number) => {
     const mark = profiles?.mark();
     const settled = sender.settled();
     checkpoints = checkpoints
       .then(() => settled)
-      .then(async () => {
+      .then(() => {
         if (page >= firstUnsettledPage) return;
         if (mark !== undefined) profiles?.commitThrough(mark);
         // A page without a position (its rows all share one (cursor, key)) moves no checkpoint.
         if (position !== undefined) {
           state.inProgress = { after: window.after, upTo: window.upTo, position };
-          await store.saveInBackground(state);
+          store.save(state);
         }
         options.onPage?.({ rowsRead });
       });

@@ -1,5 +1,4 @@
 import { closeSync, fchmodSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { takeLock } from './lock.js';
@@ -88,25 +87,6 @@ export class StateStore {
       closeSync(fd);
     }
     renameSync(temporary, this.file);
-  }
-
-  /**
-   * `save` without holding up the calling thread while the file system works (a rename can wait on
-   * the disk's journal): the run's checkpoints, which the thread that delivers writes. The state is
-   * serialized at the call, so later changes to `state` are not in this file. Calls must not
-   * overlap (each one waits for the one before): they share the temporary file.
-   */
-  async saveInBackground(state: SyncState): Promise<void> {
-    const text = JSON.stringify(state, null, 2);
-    const temporary = `${this.file}.tmp`;
-    const handle = await open(temporary, 'w', 0o600);
-    try {
-      await handle.chmod(0o600); // a temporary file left by an older version may be 0644
-      await handle.writeFile(text);
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, this.file);
   }
 
   /**
