@@ -154,7 +154,7 @@ try {
 
 const reading =
   sourceType === 'postgres'
-    ? 'reads a local PostgreSQL server (the same 16 columns, an index on (updated_at, id); only the 14 columns the mapping uses are fetched) through one statement ordered by (updated_at, id) and a server-side cursor, 1,000 rows per fetch, the next one asked for while the current one is mapped'
+    ? 'reads a local PostgreSQL server (the same 16 columns, an index on (updated_at, id); only the 14 columns the mapping uses are fetched) through one statement ordered by (updated_at, id) and a server-side cursor, each row as one record text, 1,000 rows per fetch, the next one asked for while the current one is mapped'
     : 'reads a DuckDB file (16 columns; 40% anonymous, 10% login rows, 50% identified; only the 14 columns the mapping uses are fetched) in slices of 50,000 rows, each one query ordered by (updated_at, id), with DuckDB capped at 40 MB (`memory_limit: 40MB`)';
 const serverColumn = sourceType === 'postgres' ? ' PostgreSQL server CPU µs/row |' : '';
 const body = `| rows | delivered | unique at the sink | wall seconds (incl. start-up) | rows/s | peak RSS | sync CPU µs/row | sink CPU µs/row |${serverColumn}

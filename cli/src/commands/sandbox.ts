@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseFaultSpec, startSandbox, type IdMergeMode } from '@idmerge/shared';
+import { resumeYoungGenerationGrowth } from '@idmerge/shared/memory';
 import { EXIT } from '../exit-codes.js';
 import { modeOption, wholeNumber } from '../options.js';
 
@@ -108,6 +109,10 @@ export function register(program: Command): void {
         options.tlsCert !== undefined && options.tlsKey !== undefined
           ? { cert: readPem(options.tlsCert, '--tls-cert'), key: readPem(options.tlsKey, '--tls-key') }
           : undefined;
+      // The sink parses thousands of events a request and drops them at once: held at its starting
+      // size, the young generation is collected several times a request and promotes what the
+      // request still holds. Only the sink: the other modes keep what they receive.
+      if (options.sink) resumeYoungGenerationGrowth();
       const sandbox = await startSandbox({
         port: options.port,
         mode: options.mode,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bigQueryDialect, windowColumn as bigQueryColumn } from '../src/sources/bigquery-sql.js';
 import { duckDbColumn, duckDbDialect } from '../src/sources/duckdb-dialect.js';
+import { FLAVOURS } from '../src/sources/postgres-sql.js';
 import { snowflakeDialect, windowColumn as snowflakeColumn } from '../src/sources/snowflake-sql.js';
 import type { Page, PagePosition, ReadWindow } from '../src/sources/source.js';
 import { checkWindow, segmentStatement, type SqlDialect, type WindowSpec } from '../src/sources/window.js';
@@ -147,5 +148,39 @@ describe('pages never split rows sharing (cursor, key)', () => {
       }
     }
     await expectComplete((from) => streamedPages(batches(from)), size);
+  });
+});
+
+describe('a window read as one row text', () => {
+  const postgres = FLAVOURS.postgres.dialect;
+  const spec: WindowSpec = {
+    relation: '(select * from events) as source_rows',
+    cursor: { name: 'updated_at', type: 'timestamptz', kind: 'timestamp' },
+    key: { name: 'id', type: 'bigint', kind: 'number' },
+  };
+
+  it('selects the named columns, then the position texts, as one record text (PostgreSQL)', () => {
+    const statement = segmentStatement(postgres, spec, window, 'window', {
+      columns: ['id', 'event name'],
+      asRow: true,
+    });
+    expect(statement.text).toMatch(
+      /^select cast\(row\("id", "event name", cast\("updated_at" as text\), cast\("id" as text\)\) as text\) as "__idmerge_row" from /,
+    );
+    // The rest of the statement is the one read column by column.
+    const byColumn = segmentStatement(postgres, spec, window, 'window', { columns: ['id', 'event name'] });
+    expect(statement.text.slice(statement.text.indexOf(' from '))).toBe(
+      byColumn.text.slice(byColumn.text.indexOf(' from ')),
+    );
+    expect(statement.params).toEqual(byColumn.params);
+  });
+
+  it('is refused where the dialect has no row text, or the columns are not named', () => {
+    expect(() =>
+      segmentStatement(FLAVOURS.redshift.dialect, spec, window, 'window', { columns: ['id'], asRow: true }),
+    ).toThrow('Redshift has no row text: read its rows column by column');
+    expect(() => segmentStatement(postgres, spec, window, 'window', { asRow: true })).toThrow(
+      /only with its columns named/,
+    );
   });
 });

@@ -32,6 +32,13 @@ export class MappingFailure extends Error {
   }
 }
 
+/** A record's label, or how to make it: made only when an issue names the record. */
+export type RecordLabel = string | (() => string);
+
+export function labelOf(record: RecordLabel): string {
+  return typeof record === 'string' ? record : record();
+}
+
 export function failure(record: string, field: string, code: string, message: string): MappingResult {
   return { ok: false, errors: [{ record, field, code, message }] };
 }
@@ -50,13 +57,14 @@ function describeError(error: unknown): string {
  * value could provoke. The mapping layer never throws on a value, so a poison record is refused
  * alone (the caller dead-letters it with the reason) and the records around it go on.
  */
-export function guarded(record: string, map: () => MappingResult): MappingResult {
+export function guarded(record: RecordLabel, map: () => MappingResult): MappingResult {
   try {
     return map();
   } catch (error) {
-    if (error instanceof MappingFailure) return failure(record, error.field, error.code, error.message);
+    if (error instanceof MappingFailure)
+      return failure(labelOf(record), error.field, error.code, error.message);
     return failure(
-      record,
+      labelOf(record),
       '',
       'unmappable_value',
       `a value of this record could not be mapped (${describeError(error)}); the record is kept with this reason, fix the value at the source`,

@@ -329,6 +329,16 @@ describe('sink mode', () => {
     });
     expect((await fetch(`${s.url}/_sandbox/events`)).status).toBe(404);
   });
+
+  it('reads a full gzipped batch whose JSON takes several gunzip steps', async () => {
+    const s = await start({ sink: true });
+    const events = Array.from({ length: 2000 }, (_, i) => ev(i, { note: `text ${'x'.repeat(200)} ${i}` }));
+    const json = JSON.stringify(events);
+    expect(json.length).toBeGreaterThan(2 * 256 * 1024);
+    const reply = await post(s, '/import?project_id=7', gzipSync(json), { 'Content-Encoding': 'gzip' });
+    expect(JSON.parse(reply.text)).toMatchObject({ num_records_imported: 2000 });
+    expect(await stats(s)).toMatchObject({ received: 2000, accepted: 2000, duplicates: 0, rejected: 0 });
+  });
 });
 
 describe('HTTPS', () => {

@@ -74,7 +74,11 @@ function dialectFor(warehouse: string, textType: string): SqlDialect {
 export const FLAVOURS: Record<PostgresFlavour, PostgresSql> = {
   postgres: {
     flavour: 'postgres',
-    dialect: dialectFor('PostgreSQL', 'text'),
+    dialect: {
+      ...dialectFor('PostgreSQL', 'text'),
+      // A record literal (see postgres-record.ts); Redshift has no record type to print one.
+      rowText: (expressions) => `cast(row(${expressions.join(', ')}) as text)`,
+    },
     session: (timeoutMs, schema) => [...sessionCommon(timeoutMs, schema), "set intervalstyle to 'iso_8601'"],
     // One snapshot for the whole window, however long it takes to read.
     begin: 'begin isolation level repeatable read read only',

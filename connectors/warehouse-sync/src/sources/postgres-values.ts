@@ -14,7 +14,7 @@ import type { ColumnKind } from './window.js';
  * - `json`/`jsonb` parsed; arrays of any of these as arrays; NULL as null.
  */
 
-type Parser = (text: string) => unknown;
+export type Parser = (text: string) => unknown;
 
 /** A number, or an exact bigint for an integer a number cannot hold. */
 function integer(text: string): number | bigint {
@@ -150,7 +150,8 @@ const ARRAYS: Record<number, number> = {
 /** Array types of text-like elements (text, varchar, char, uuid, time, interval, …): elements as text. */
 const TEXT_ARRAYS = new Set([1009, 1015, 1014, 2951, 1183, 1270, 1187, 1002, 1041, 651, 3221]);
 
-function parserFor(oid: number): Parser {
+/** How a value of the type `oid` is read from its text. */
+export function parserFor(oid: number): Parser {
   const scalar = SCALARS[oid];
   if (scalar !== undefined) return scalar;
   const element = ARRAYS[oid];

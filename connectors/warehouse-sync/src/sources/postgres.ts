@@ -5,6 +5,7 @@ import { describePostgresError, openSession, type Session } from './postgres-con
 import type { PostgresSourceOptions } from './postgres-settings.js';
 import { FLAVOURS, windowSpec, type PostgresColumn } from './postgres-sql.js';
 import { typeName, typeParsers } from './postgres-values.js';
+import { recordReader } from './postgres-record.js';
 import { rowBuilder } from './row-builder.js';
 import type { ColumnInfo, Page, PagePosition, ReadWindow, Row, WarehouseSource } from './source.js';
 import { namedColumn } from './named-column.js';
@@ -38,7 +39,9 @@ const FETCH_ROWS = 1000;
  * by (cursor, primary key), read through a server-side cursor a page at a time inside a read-only
  * transaction, so memory stays bounded by the page however large the table; a resumed run starts
  * strictly after its checkpoint. Each statement (each fetch of a page) runs under the session's
- * statement timeout. Errors name the definition key at fault.
+ * statement timeout. A window that names its columns (a sync's does) reads each row as one record
+ * text on PostgreSQL (postgres-record.ts): the driver's cost is per value it receives. Errors name
+ * the definition key at fault.
  */
 export function createPostgresSource(options: PostgresSourceOptions): WarehouseSource {
   const sql = FLAVOURS[options.flavour];
@@ -184,9 +187,19 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
     async *pages(window: ReadWindow): AsyncGenerator<Page> {
       const spec = await specFor(window.shard?.column);
       checkWindow(spec, window);
-      const available = (await columns()).map((c) => c.name);
+      const described = await columns();
+      const available = described.map((c) => c.name);
       const wanted = window.columns?.(available);
       const names = wanted ?? available;
+      // Named columns are read as one record text a row where the dialect has one (not Redshift).
+      const asRow = dialect.rowText !== undefined && wanted !== undefined;
+      const oids = new Map(described.map((c) => [c.name, c.oid]));
+      const readRecord = asRow
+        ? recordReader(
+            names.map((name) => oids.get(name) ?? 25),
+            2,
+          )
+        : undefined;
       // A window read before and left unfinished (its reader never resumed nor returned) holds the
       // connection: it is ended first.
       await reading?.end();
@@ -241,7 +254,8 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
           const rows: Row[] = new Array(fetched.length);
           const positions: PagePosition[] = new Array(fetched.length);
           for (let i = 0; i < fetched.length; i++) {
-            const values = fetched[i] as unknown[];
+            const fields = fetched[i] as unknown[];
+            const values = readRecord === undefined ? fields : readRecord(fields[0] as string);
             rows[i] = build(values);
             const cursor = values[names.length];
             const position: PagePosition = {
@@ -258,7 +272,7 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
 
       try {
         for (const segment of segmentsToRead(spec, window)) {
-          const statement = segmentStatement(dialect, spec, window, segment, { columns: wanted });
+          const statement = segmentStatement(dialect, spec, window, segment, { columns: wanted, asRow });
           yield* streamedPages(batches(statement, segment), { positioned: segment !== 'null_key' });
         }
         finished = true;

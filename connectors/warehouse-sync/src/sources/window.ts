@@ -71,6 +71,11 @@ export interface SqlDialect {
   };
   /** A conversion to suggest in messages: the text column `expression` as a timestamp. */
   castHint(expression: string): string;
+  /**
+   * The values of `expressions` as one text value (a warehouse that can: PostgreSQL's record
+   * literal), for a source that reads a row faster as one value than as many.
+   */
+  rowText?(expressions: readonly string[]): string;
 }
 
 /** The source's columns the window reads. */
@@ -99,6 +104,8 @@ export const ISO_TIMESTAMP_PATTERN =
 /** Names of the position columns each row of a window statement carries after its data. */
 export const CURSOR_TEXT = '__idmerge_cursor';
 export const KEY_TEXT = '__idmerge_key';
+/** The one column of a window statement read `asRow`: the row's values, then its position columns. */
+export const ROW_TEXT = '__idmerge_row';
 /** Columns of `maxCursorStatement`. */
 export const MAX_COLUMNS = { max: 'max_cursor', notIso: 'not_iso', example: 'not_iso_example' } as const;
 
@@ -183,8 +190,11 @@ export interface SegmentSql {
   order: string;
   /** The first ordering expression and its column: rows sharing its value are adjacent. */
   leading: CursorExpression;
-  /** The select list: `columns` (all when undefined), then CURSOR_TEXT and KEY_TEXT. */
-  select(columns?: readonly string[]): string;
+  /**
+   * The select list: `columns` (all when undefined), then CURSOR_TEXT and KEY_TEXT; `asRow`: the
+   * same values (`columns` named) as the dialect's one row text, ROW_TEXT.
+   */
+  select(columns?: readonly string[], asRow?: boolean): string;
   /** Its rows have positions (false for `null_key`: its pages have none, and it is read unsliced). */
   positioned: boolean;
 }
@@ -251,12 +261,21 @@ export function segmentSql(
     conditions,
     order: ordered ? `${cursor.sql}, ${key.sql}` : key.sql,
     leading: ordered ? cursor : key,
-    select: (columns) =>
-      [
-        ...(columns === undefined ? ['*'] : columns.map((name) => dialect.quote(name))),
-        `${cursorText} as ${dialect.quote(CURSOR_TEXT)}`,
-        `${dialect.asText(key.sql, key.column)} as ${dialect.quote(KEY_TEXT)}`,
-      ].join(', '),
+    select: (columns, asRow) => {
+      const values = columns === undefined ? ['*'] : columns.map((name) => dialect.quote(name));
+      const keyText = dialect.asText(key.sql, key.column);
+      if (!asRow)
+        return [
+          ...values,
+          `${cursorText} as ${dialect.quote(CURSOR_TEXT)}`,
+          `${keyText} as ${dialect.quote(KEY_TEXT)}`,
+        ].join(', ');
+      if (dialect.rowText === undefined)
+        throw new Error(`${dialect.warehouse} has no row text: read its rows column by column`);
+      if (columns === undefined)
+        throw new Error(`${dialect.warehouse}: a row is read as one text only with its columns named`);
+      return `${dialect.rowText([...values, cursorText, keyText])} as ${dialect.quote(ROW_TEXT)}`;
+    },
   };
 }
 
@@ -266,14 +285,14 @@ export function segmentStatement(
   spec: WindowSpec,
   window: ReadWindow,
   segment: Segment,
-  options: { columns?: readonly string[]; limit?: number } = {},
+  options: { columns?: readonly string[]; limit?: number; asRow?: boolean } = {},
 ): WindowStatement {
   const params = new WindowParams(dialect);
   const sql = segmentSql(dialect, spec, window, segment, params);
   const where = sql.conditions.length > 0 ? ` where ${sql.conditions.join(' and ')}` : '';
   const limit = options.limit === undefined ? '' : ` limit ${options.limit}`;
   return {
-    text: `select ${sql.select(options.columns)} from ${spec.relation}${where} order by ${sql.order}${limit}`,
+    text: `select ${sql.select(options.columns, options.asRow)} from ${spec.relation}${where} order by ${sql.order}${limit}`,
     params: params.values,
   };
 }

@@ -268,3 +268,28 @@ describe('flatRowToEvent', () => {
     expect(props(a).$insert_id).not.toBe(props(c).$insert_id);
   });
 });
+
+describe('mapWarehouseRow: the row label', () => {
+  it('is made only for a row with an issue, and then names the row by its key', () => {
+    let made = 0;
+    const key = {
+      toString: () => {
+        made++;
+        return 'k-7';
+      },
+    };
+    const mapping = { ...eventsMapping, insert_id: undefined, properties: { exclude: ['id'] } };
+    const good = map(mapping, {
+      id: key,
+      event_name: 'Played',
+      event_time: '2025-11-22 08:00:00',
+      anonymous_id: 'D1',
+    });
+    expect(good.ok).toBe(true);
+    expect(made).toBe(0);
+    const bad = map(mapping, { id: key, event_name: 'Played', event_time: 'not a time', anonymous_id: 'D1' });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors[0]?.record).toBe('row id=k-7');
+    expect(made).toBe(1);
+  });
+});

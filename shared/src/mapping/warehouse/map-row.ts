@@ -3,7 +3,14 @@ import { isBlank } from '../../validation/index.js';
 import { finalize } from '../finalize.js';
 import { originalLinkEvent, readId, setEventIdentity } from '../identity-properties.js';
 import { deriveInsertId, insertIdFrom } from '../insert-id.js';
-import { guarded, MappingFailure, type MappingIssue, type MappingResult } from '../issues.js';
+import {
+  guarded,
+  labelOf,
+  MappingFailure,
+  type MappingIssue,
+  type MappingResult,
+  type RecordLabel,
+} from '../issues.js';
 import { parseEventTime } from '../time.js';
 import { toJsonValue } from '../json-value.js';
 import type {
@@ -225,7 +232,7 @@ function mapIdentitiesRow(
   row: Row,
   mapping: IdentitiesMapping,
   options: RowMappingOptions,
-  record: string,
+  record: RecordLabel,
   warnings: MappingIssue[],
 ): Payload[] {
   const device = requiredId(row, mapping.device_id, 'device_id');
@@ -252,7 +259,7 @@ function mapIdentitiesRow(
     user,
     device,
     { strategy: mapping.original_strategy, nonUuidFallback: mapping.non_uuid_fallback },
-    { record, field: mapping.device_id, label: 'device ID' },
+    { record: labelOf(record), field: mapping.device_id, label: 'device ID' },
   );
   if (link.warning !== undefined) warnings.push(link.warning);
   return link.event === undefined ? [] : [{ endpoint: 'import', body: link.event }];
@@ -286,7 +293,9 @@ function mapGroupsRow(row: Row, mapping: GroupsMapping, options: RowMappingOptio
 
 /** Turns one warehouse row into Mixpanel payloads through a column mapping. */
 export function mapWarehouseRow(row: Row, mapping: ColumnMapping, options: RowMappingOptions): MappingResult {
-  const record = rowLabel(row, options);
+  // Made only for an issue: most rows have none, and the label is a new string every row.
+  let label: string | undefined;
+  const record = () => (label ??= rowLabel(row, options));
   const warnings: MappingIssue[] = [];
   return guarded(record, () => {
     const payloads =
