@@ -12,6 +12,8 @@ export type StoredRecord =
 export interface RequestCalls {
   /** One log record (JSON text of a StoredRecord) per call, in request order. */
   records: string[];
+  /** Beside each record, the call it stores as an object, or undefined for a refused call. */
+  calls: Array<Record<string, unknown> | undefined>;
   accepted: number;
   refused: Array<{ index: number; messageId?: string; reason: string }>;
 }
@@ -51,12 +53,13 @@ export function callsOfRequest(
 ): RequestCalls {
   const items: unknown[] = kind === 'batch' ? (body.batch as unknown[]) : [{ ...body, type: kind }];
   const context = isRecord(body.context) && kind === 'batch' ? body.context : undefined;
-  const out: RequestCalls = { records: [], accepted: 0, refused: [] };
+  const out: RequestCalls = { records: [], calls: [], accepted: 0, refused: [] };
   items.forEach((item, index) => {
     const refuse = (reason: string, field?: string) => {
       const messageId = isRecord(item) && typeof item.messageId === 'string' ? item.messageId : undefined;
       out.refused.push({ index, ...(messageId !== undefined ? { messageId } : {}), reason });
       out.records.push(refusal(item, reason, field));
+      out.calls.push(undefined);
     };
     if (!isRecord(item)) return refuse('a call must be a JSON object');
     if (typeof item.type !== 'string' || !CALL_TYPES.has(item.type))
@@ -76,6 +79,7 @@ export function callsOfRequest(
     if (json.length > CALL_LIMIT_BYTES && Buffer.byteLength(json) > CALL_LIMIT_BYTES)
       return refuse('Exceeded payload limit: a call may be at most 32 KB');
     out.records.push(`{"call":${json}}`);
+    out.calls.push(call);
     out.accepted++;
   });
   return out;

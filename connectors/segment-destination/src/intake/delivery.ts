@@ -1,5 +1,5 @@
 import { mapSegmentCall, type SegmentMappingOptions } from '@idmerge/shared/mapping';
-import type { Payload } from '@idmerge/shared/payload';
+import type { Endpoint, Payload } from '@idmerge/shared/payload';
 import type { DeadLetterFile, DeadLetter } from './dead-letter.js';
 import type { LogPosition, LogRecord, SegmentLog } from './log/segment-log.js';
 import type { Logger } from './logger.js';
@@ -7,7 +7,7 @@ import { sendCalls, type SenderFactory, type UnitCalls } from './outcomes.js';
 import type { CollectStats } from './stats.js';
 
 export interface DeliveryOptions {
-  log: SegmentLog;
+  log: SegmentLog<Prepared>;
   mapping: SegmentMappingOptions;
   newSender: SenderFactory;
   deadLetter: DeadLetterFile;
@@ -23,14 +23,24 @@ export interface DeliveryOptions {
   retry?: { firstMs: number; maxMs: number };
 }
 
-/** A call ready to send: the call as stored and its Mixpanel payloads. */
+/**
+ * One payload ready to send: its body as JSON text, serialized once when the call is mapped; the
+ * payload object beside it for the endpoints whose sending may still add the project token.
+ */
+export type ReadyPayload =
+  | { endpoint: 'import'; json: string }
+  | { endpoint: Exclude<Endpoint, 'import'>; json: string; payload: Payload };
+
+/** A call ready to send: its Mixpanel payloads. */
 export interface MappedCall {
-  call: Record<string, unknown>;
-  payloads: Payload[];
+  payloads: ReadyPayload[];
 }
 
+/** A call as delivery takes it: mapped, or why it cannot be sent. */
+export type Prepared = MappedCall | DeadLetter;
+
 interface Unit {
-  records: LogRecord[];
+  records: Array<LogRecord<Prepared>>;
   /** Acceptance time of the unit's first call (ms), for the oldest-undelivered age. */
   since: number;
 }
@@ -39,10 +49,39 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * Maps one stored call, or says why it cannot be sent. Whatever the mapping layer does with a
- * value (it may throw on one it did not foresee), the failure stays with this call.
+ * Maps one call (as it is stored), or says why it cannot be sent. Whatever the mapping layer does
+ * with a value (it may throw on one it did not foresee), the failure stays with this call.
  */
-export function mapStored(text: string, mapping: SegmentMappingOptions): MappedCall | DeadLetter {
+export function mapCall(call: Record<string, unknown>, mapping: SegmentMappingOptions): Prepared {
+  try {
+    const mapped = mapSegmentCall(call, mapping);
+    if (mapped.ok) return { payloads: mapped.payloads.map(ready) };
+    const first = mapped.errors[0];
+    return {
+      record: call,
+      stage: 'validation',
+      reason: mapped.errors.map((issue) => `${issue.field}: ${issue.message}`).join('; '),
+      ...(first !== undefined ? { field: first.field } : {}),
+    };
+  } catch (error) {
+    const { name, message } = error instanceof Error ? error : new Error(String(error));
+    return {
+      record: call,
+      stage: 'validation',
+      reason: `the call could not be mapped (${name}: ${message})`,
+    };
+  }
+}
+
+function ready(payload: Payload): ReadyPayload {
+  const json = JSON.stringify(payload.body);
+  return payload.endpoint === 'import'
+    ? { endpoint: 'import', json }
+    : { endpoint: payload.endpoint, json, payload };
+}
+
+/** Maps one stored log record, or says why it cannot be sent (see mapCall). */
+export function mapStored(text: string, mapping: SegmentMappingOptions): Prepared {
   let stored: unknown;
   try {
     stored = JSON.parse(text);
@@ -64,24 +103,7 @@ export function mapStored(text: string, mapping: SegmentMappingOptions): MappedC
     };
   const call = stored.call;
   if (!isRecord(call)) return { record: call, stage: 'validation', reason: 'a log record holds no call' };
-  try {
-    const mapped = mapSegmentCall(call, mapping);
-    if (mapped.ok) return { call, payloads: mapped.payloads };
-    const first = mapped.errors[0];
-    return {
-      record: call,
-      stage: 'validation',
-      reason: mapped.errors.map((issue) => `${issue.field}: ${issue.message}`).join('; '),
-      ...(first !== undefined ? { field: first.field } : {}),
-    };
-  } catch (error) {
-    const { name, message } = error instanceof Error ? error : new Error(String(error));
-    return {
-      record: call,
-      stage: 'validation',
-      reason: `the call could not be mapped (${name}: ${message})`,
-    };
-  }
+  return mapCall(call, mapping);
 }
 
 /** The call a log record holds, as stored (for a dead-letter entry). */
@@ -116,6 +138,11 @@ export class Delivery {
   lastFailure: string | undefined;
 
   constructor(private readonly options: DeliveryOptions) {}
+
+  /** Maps a call being accepted, so that it goes out as it is if read while still in memory. */
+  prepare(call: Record<string, unknown>): Prepared {
+    return mapCall(call, this.options.mapping);
+  }
 
   start(): void {
     this.running ??= this.loop().catch((error: unknown) => {
@@ -208,8 +235,11 @@ export class Delivery {
     const dead: DeadLetter[] = [];
     const { records } = unit;
     const calls: UnitCalls = {
-      map: (index) => mapStored((records[index] as LogRecord).text, this.options.mapping),
-      stored: (index) => storedCall((records[index] as LogRecord).text),
+      map: (index) => {
+        const record = records[index] as LogRecord<Prepared>;
+        return record.memo ?? mapStored(record.text, this.options.mapping);
+      },
+      stored: (index) => storedCall((records[index] as LogRecord<Prepared>).text),
     };
     let todo: number[] = Array.from(records, (_, index) => index);
     for (let attempt = 0; todo.length > 0; attempt++) {
@@ -272,7 +302,7 @@ export class Delivery {
   }
 }
 
-function acceptedAt(record: LogRecord | undefined): number {
+function acceptedAt(record: LogRecord<Prepared> | undefined): number {
   const match = record === undefined ? null : /"receivedAt":"([^"]+)"/.exec(record.text);
   const time = match?.[1] === undefined ? Number.NaN : Date.parse(match[1]);
   return Number.isNaN(time) ? Date.now() : time;

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { keyCheck, writeKeyOf } from './auth.js';
 import { BATCH_LIMIT_BYTES, BodyError, CALL_LIMIT_BYTES, readBody } from './body.js';
 import { callsOfRequest } from './calls.js';
+import type { Prepared } from './delivery.js';
 import { PersistError, QueueFullError, type SegmentLog } from './log/segment-log.js';
 import type { Logger } from './logger.js';
 import { corsHeaders, routeOf } from './routes.js';
@@ -14,7 +15,9 @@ export interface HttpOptions {
   host: string;
   /** Valid write keys; none: every call is accepted. */
   writeKeys: readonly string[];
-  log: SegmentLog;
+  log: SegmentLog<Prepared>;
+  /** Makes each accepted call ready for delivery, kept with its record while that is in memory. */
+  prepare?: (call: Record<string, unknown>) => Prepared;
   stats: CollectStats;
   logger: Logger;
   /** Reasons the intake is not ready (empty: ready), for `/readyz`. */
@@ -95,7 +98,11 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
     });
     const counts = { calls: calls.records.length, refused: calls.refused.length };
     try {
-      if (calls.records.length > 0) await log.append(calls.records);
+      if (calls.records.length > 0) {
+        const { prepare } = options;
+        const memos = prepare && calls.calls.map((call) => (call === undefined ? undefined : prepare(call)));
+        await log.append(calls.records, memos);
+      }
     } catch (error) {
       if (error instanceof QueueFullError)
         return fail(503, `${error.message}; send again later`, {

@@ -95,8 +95,11 @@ export async function sendCalls(
       continue;
     }
     sent.push(index);
-    for (const payload of mapped.payloads) {
-      const wait = sender.send(payload, index);
+    for (const ready of mapped.payloads) {
+      const wait =
+        ready.endpoint === 'import'
+          ? sender.sendImportJson(ready.json, index)
+          : sender.send(ready.payload, index, ready.json);
       if (wait !== undefined) await wait;
     }
   }
