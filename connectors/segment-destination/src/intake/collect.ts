@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { IdMergeMode } from '@idmerge/shared';
-import { collectionOnHeapGrowth } from '@idmerge/shared/memory';
 import {
   createSender,
   createTransport,
@@ -15,13 +14,6 @@ import { startHttp } from './http.js';
 import { SegmentLog } from './log/segment-log.js';
 import { createLogger, type Logger } from './logger.js';
 import { CollectStats } from './stats.js';
-
-/**
- * What collect keeps alive is small (requests being flushed, calls waiting for delivery) and the
- * rest dies within moments; V8 would let the old generation fill with that garbage for a long
- * while before collecting it. A full collection once it grew by this much bounds peak memory.
- */
-const HEAP_GROWTH_BYTES = 16 * 1024 * 1024;
 
 export interface CollectOptions {
   port: number;
@@ -92,7 +84,6 @@ export async function startCollect(options: CollectOptions): Promise<Collect> {
     deadLetter,
     stats,
     logger,
-    collectGarbage: collectionOnHeapGrowth(HEAP_GROWTH_BYTES),
     ...(options.retry !== undefined ? { retry: options.retry } : {}),
   });
 

@@ -21,8 +21,6 @@ export interface DeliveryOptions {
   lingerMs?: number;
   /** Waits before calls that could not be delivered are sent again: first, doubling up to max. */
   retry?: { firstMs: number; maxMs: number };
-  /** Called before each unit is read: bounds the heap (see collectionOnHeapGrowth). */
-  collectGarbage?: () => void;
 }
 
 /**
@@ -195,7 +193,6 @@ export class Delivery {
       // Mixpanel-sized requests instead of one small request per flush of the log.
       if (log.bytesFrom(position) < chunkBytes) await this.sleep(lingerMs);
       if (this.stopped) break;
-      this.options.collectGarbage?.();
       const { records, next } = await log.read(position, chunkBytes);
       if (records.length === 0) {
         // Only a skipped (corrupt) stretch: its place is committed with no calls.
