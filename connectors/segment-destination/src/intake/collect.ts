@@ -9,9 +9,11 @@ import {
 import { redactor, secretForms } from './auth.js';
 import { BATCH_LIMIT_BYTES } from './body.js';
 import { DeadLetterFile } from './dead-letter.js';
-import { Delivery, type Prepared } from './delivery.js';
+import { Delivery } from './delivery.js';
 import { startHttp } from './http.js';
 import { SegmentLog } from './log/segment-log.js';
+import type { Prepared } from './prepared.js';
+import { weighRecord } from './request-record.js';
 import { createLogger, type Logger } from './logger.js';
 import { CollectStats } from './stats.js';
 
@@ -66,9 +68,10 @@ export async function startCollect(options: CollectOptions): Promise<Collect> {
   const redact = redactor(secretForms([...config.secrets, ...options.writeKeys], users));
   const logger = options.logger ?? createLogger(undefined, redact);
   const stats = new CollectStats();
-  const log = await SegmentLog.open<Prepared>({
+  const log = await SegmentLog.open<Prepared[]>({
     dir: options.dataDir,
     maxBytes: options.maxQueueBytes,
+    weigh: weighRecord,
     logger,
   });
   const deadLetterPath = options.deadLetterPath ?? join(options.dataDir, 'dead-letter.ndjson');
@@ -128,7 +131,7 @@ export async function startCollect(options: CollectOptions): Promise<Collect> {
       host: options.host ?? '127.0.0.1',
       writeKeys: options.writeKeys,
       log,
-      prepare: (call) => delivery.prepare(call),
+      prepare: (item) => delivery.prepare(item),
       stats,
       logger,
       notReady,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapStored } from './delivery.js';
+import { mapStored } from './prepared.js';
 
 const mapping = { mode: 'simplified' as const, token: 'tok' };
 

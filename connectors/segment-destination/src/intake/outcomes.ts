@@ -1,7 +1,7 @@
 import { setImmediate } from 'node:timers/promises';
 import type { DeadLetterEntry, DeadLetterSink, Sender } from '@idmerge/shared/sender';
 import type { DeadLetter } from './dead-letter.js';
-import type { MappedCall } from './delivery.js';
+import type { MappedCall } from './prepared.js';
 
 /**
  * Delivery hands the event loop back after this many calls of work (mapping, serializing), so

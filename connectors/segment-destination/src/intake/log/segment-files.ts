@@ -38,6 +38,7 @@ export async function scanSegment(
   path: string,
   from: number,
   logger: Logger,
+  weigh: (text: string) => number,
 ): Promise<{ size: number; records: number }> {
   const handle = await open(path, 'r+');
   try {
@@ -67,7 +68,9 @@ export async function scanSegment(
       await handle.truncate(size);
       await handle.datasync();
     }
-    return { size, records: decoded.records.length };
+    let records = 0;
+    for (const record of decoded.records) records += weigh(record.text);
+    return { size, records };
   } finally {
     await handle.close();
   }

@@ -35,6 +35,8 @@ export interface SegmentLogOptions {
   progressIntervalMs?: number;
   /** Text bytes of flushed, unread records kept in memory for the reader (default 8 MB). */
   recentBytes?: number;
+  /** How many calls a record holds (default one): what depth() and commit() count. */
+  weigh?: (text: string) => number;
   logger: Logger;
 }
 
@@ -116,6 +118,7 @@ export class SegmentLog<Memo = never> {
       segmentBytes: DEFAULT_SEGMENT_BYTES,
       progressIntervalMs: 1000,
       recentBytes: 8 * 1024 * 1024,
+      weigh: () => 1,
       ...options,
     };
     const logDir = join(options.dir, 'log');
@@ -134,7 +137,8 @@ export class SegmentLog<Memo = never> {
           await unlink(path);
           continue;
         }
-        const scan = await scanSegment(path, id === cursor.segment ? cursor.offset : 0, options.logger);
+        const from = id === cursor.segment ? cursor.offset : 0;
+        const scan = await scanSegment(path, from, options.logger, full.weigh);
         segments.push({ id, size: scan.size });
         records += scan.records;
       }
@@ -161,7 +165,7 @@ export class SegmentLog<Memo = never> {
     return this.cursor;
   }
 
-  /** Undelivered calls and their bytes on disk. */
+  /** Undelivered calls (records, weighed) and their bytes on disk. */
   depth(): { records: number; bytes: number } {
     let bytes = -this.cursor.offset;
     for (const segment of this.segments) if (segment.id >= this.cursor.segment) bytes += segment.size;
@@ -201,7 +205,7 @@ export class SegmentLog<Memo = never> {
         this.recent.addFlushed({ segment: segment.id, offset: segment.size }, group);
         segment.size += bytes;
         this.pendingBytes -= bytes;
-        this.records += group.reduce((sum, item) => sum + item.texts.length, 0);
+        for (const item of group) for (const text of item.texts) this.records += this.options.weigh(text);
         this.lastError = undefined;
         for (const item of group) item.waiter.resolve();
         this.wakeReaders();
