@@ -54,16 +54,11 @@ interface Segment {
   size: number;
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
 
 interface PendingAppend<Memo> extends FlushedAppend<Memo> {
   frames: Buffer;
-  waiter: Waiter;
+  waiter: { resolve: () => void; reject: (error: Error) => void };
 }
 
 /**
