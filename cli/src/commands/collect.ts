@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { IdMergeMode } from '@idmerge/shared';
-import { resumeYoungGenerationGrowth } from '@idmerge/shared/memory';
+import { limitOldGenerationGrowth, resumeYoungGenerationGrowth } from '@idmerge/shared/memory';
 import { loadMixpanelConfig } from '@idmerge/shared/sender';
 import { EXIT } from '../exit-codes.js';
 import { modeOption, wholeNumber } from '../options.js';
@@ -87,6 +87,10 @@ export function register(program: Command): void {
       // A server answering thousands of requests a second allocates fast; most of it dies young. A
       // young generation held at its starting size collected every few milliseconds.
       resumeYoungGenerationGrowth();
+      // What stays alive is small (requests being flushed, calls waiting for delivery); calls that
+      // wait a little pass through old space and die there. V8's own growth factor let it fill
+      // with that garbage to several times the live heap between collections.
+      limitOldGenerationGrowth(100);
       const config = loadMixpanelConfig();
       // Loaded only for this command, and only the intake: the Segment destination's modules are large.
       const { createLogger, loadWriteKeys, startCollect } =

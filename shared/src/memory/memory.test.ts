@@ -92,3 +92,16 @@ describe('stopYoungGenerationGrowth, resumeYoungGenerationGrowth', () => {
     expect(youngGenerationBytes('resumed')).toBeGreaterThanOrEqual(16 * 1024 * 1024);
   });
 });
+
+describe('limitOldGenerationGrowth', () => {
+  // Process-wide as well: each case in its own process.
+  const probe = fileURLToPath(new URL('../../test/fixtures/old-generation-probe.ts', import.meta.url));
+  const largestOldSpace = (...args: string[]) =>
+    Number(execFileSync(process.execPath, ['--import', 'tsx', probe, ...args], { encoding: 'utf8' }).trim());
+
+  it('keeps old space near what is alive while short-lived records pass through it', () => {
+    const unlimited = largestOldSpace();
+    const limited = largestOldSpace('100');
+    expect(limited).toBeLessThan(unlimited * 0.7);
+  });
+});

@@ -12,6 +12,8 @@ export type StoredRecord =
 export interface RequestCalls {
   /** One log record (JSON text of a StoredRecord) per call, in request order. */
   records: string[];
+  /** Beside each record, the call it stores as an object, or undefined for a refused call. */
+  calls: Array<Record<string, unknown> | undefined>;
   accepted: number;
   refused: Array<{ index: number; messageId?: string; reason: string }>;
 }
@@ -37,28 +39,42 @@ function refusal(item: unknown, reason: string, field?: string): string {
   return JSON.stringify({ refused: reason, ...(field !== undefined ? { field } : {}), call: kept });
 }
 
+/** One call of a request once checked: the call as it is kept, or the log record of its refusal. */
+export type CheckedCall = { call: Record<string, unknown> } | { refusal: string };
+
+export interface CheckedRequest {
+  /** Per call, in request order. */
+  items: CheckedCall[];
+  refused: Array<{ index: number; messageId?: string; reason: string }>;
+  /** The message IDs given now to calls that came without one, by their index in the request. */
+  givenIds: Array<[number, string]>;
+  /** The body or one of its calls held a write key (taken out of the calls kept). */
+  heldWriteKey: boolean;
+}
+
 /**
- * The calls of one request as log records. Each call is checked alone: one that cannot be kept as
- * it is (wrong type, over 32 KB, too deep, not valid Unicode, an impossible time) becomes a refused
- * record with its reason, and the others are accepted. A call without `messageId` gets a random
- * one now, stored with it, so every redelivery sends the same `$insert_id`. `body` is the request's
- * parsed JSON and is taken over: its call objects are completed in place (no copy per call).
+ * Checks each call of one request alone: one that cannot be kept as it is (wrong type, too deep,
+ * not valid Unicode, an impossible time) becomes a refusal with its reason, and the others are
+ * accepted. A call without `messageId` gets one now (from `givenIds` when the request is read again
+ * from the log, else a random one), so every redelivery sends the same `$insert_id`. `body` is the
+ * request's parsed JSON and is taken over: its call objects are completed in place (no copy).
  */
-export function callsOfRequest(
+export function checkCalls(
   kind: CallKind,
   body: Record<string, unknown>,
-  options: { receivedAt: string; invalidUtf8: boolean },
-): RequestCalls {
+  options: { receivedAt: string; invalidUtf8: boolean; givenIds?: ReadonlyMap<number, string> },
+): CheckedRequest {
   const items: unknown[] = kind === 'batch' ? (body.batch as unknown[]) : [{ ...body, type: kind }];
   const context = isRecord(body.context) && kind === 'batch' ? body.context : undefined;
-  const out: RequestCalls = { records: [], accepted: 0, refused: [] };
+  const out: CheckedRequest = { items: [], refused: [], givenIds: [], heldWriteKey: 'writeKey' in body };
   items.forEach((item, index) => {
     const refuse = (reason: string, field?: string) => {
       const messageId = isRecord(item) && typeof item.messageId === 'string' ? item.messageId : undefined;
       out.refused.push({ index, ...(messageId !== undefined ? { messageId } : {}), reason });
-      out.records.push(refusal(item, reason, field));
+      out.items.push({ refusal: refusal(item, reason, field) });
     };
     if (!isRecord(item)) return refuse('a call must be a JSON object');
+    if ('writeKey' in item) out.heldWriteKey = true;
     if (typeof item.type !== 'string' || !CALL_TYPES.has(item.type))
       return refuse('type must be one of track, identify, page, screen, alias, group', 'type');
     const problem = inspectCall(item, options.invalidUtf8);
@@ -69,14 +85,51 @@ export function callsOfRequest(
     // The parsed call itself becomes the stored one (no copy: the request's objects are ours).
     const call = item;
     if ('writeKey' in call) delete call.writeKey;
-    if (typeof call.messageId !== 'string' || call.messageId === '') call.messageId = randomUUID();
+    if (typeof call.messageId !== 'string' || call.messageId === '') {
+      const id = options.givenIds?.get(index) ?? randomUUID();
+      call.messageId = id;
+      out.givenIds.push([index, id]);
+    }
     call.receivedAt = options.receivedAt;
     if (context !== undefined && !isRecord(call.context)) call.context = context;
-    const json = JSON.stringify(call);
-    if (json.length > CALL_LIMIT_BYTES && Buffer.byteLength(json) > CALL_LIMIT_BYTES)
-      return refuse('Exceeded payload limit: a call may be at most 32 KB');
+    out.items.push({ call });
+  });
+  return out;
+}
+
+/**
+ * The calls of one request as log records, one per call (JSON text of a StoredRecord): the checks
+ * of checkCalls, and a call over 32 KB as it is kept is refused too.
+ */
+export function callsOfRequest(
+  kind: CallKind,
+  body: Record<string, unknown>,
+  options: { receivedAt: string; invalidUtf8: boolean },
+): RequestCalls {
+  return recordsPerCall(checkCalls(kind, body, options));
+}
+
+/** The log records, one per call, of a request checked by checkCalls. */
+export function recordsPerCall(checked: CheckedRequest): RequestCalls {
+  const out: RequestCalls = { records: [], calls: [], accepted: 0, refused: [...checked.refused] };
+  checked.items.forEach((item, index) => {
+    if ('refusal' in item) {
+      out.records.push(item.refusal);
+      out.calls.push(undefined);
+      return;
+    }
+    const json = JSON.stringify(item.call);
+    if (json.length > CALL_LIMIT_BYTES && Buffer.byteLength(json) > CALL_LIMIT_BYTES) {
+      const messageId = item.call.messageId as string;
+      out.refused.push({ index, messageId, reason: 'Exceeded payload limit: a call may be at most 32 KB' });
+      out.records.push(refusal(item.call, 'Exceeded payload limit: a call may be at most 32 KB'));
+      out.calls.push(undefined);
+      return;
+    }
     out.records.push(`{"call":${json}}`);
+    out.calls.push(item.call);
     out.accepted++;
   });
+  out.refused.sort((a, b) => a.index - b.index);
   return out;
 }

@@ -12,6 +12,8 @@ import { DeadLetterFile } from './dead-letter.js';
 import { Delivery } from './delivery.js';
 import { startHttp } from './http.js';
 import { SegmentLog } from './log/segment-log.js';
+import type { Prepared } from './prepared.js';
+import { weighRecord } from './request-record.js';
 import { createLogger, type Logger } from './logger.js';
 import { CollectStats } from './stats.js';
 
@@ -66,7 +68,12 @@ export async function startCollect(options: CollectOptions): Promise<Collect> {
   const redact = redactor(secretForms([...config.secrets, ...options.writeKeys], users));
   const logger = options.logger ?? createLogger(undefined, redact);
   const stats = new CollectStats();
-  const log = await SegmentLog.open({ dir: options.dataDir, maxBytes: options.maxQueueBytes, logger });
+  const log = await SegmentLog.open<Prepared[]>({
+    dir: options.dataDir,
+    maxBytes: options.maxQueueBytes,
+    weigh: weighRecord,
+    logger,
+  });
   const deadLetterPath = options.deadLetterPath ?? join(options.dataDir, 'dead-letter.ndjson');
   const deadLetter = new DeadLetterFile({ path: deadLetterPath, redact, logger });
   const senderOptions = options.sender ?? {};
@@ -124,6 +131,7 @@ export async function startCollect(options: CollectOptions): Promise<Collect> {
       host: options.host ?? '127.0.0.1',
       writeKeys: options.writeKeys,
       log,
+      prepare: (item) => delivery.prepare(item),
       stats,
       logger,
       notReady,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapStored } from './delivery.js';
+import { mapStored } from './prepared.js';
 
 const mapping = { mode: 'simplified' as const, token: 'tok' };
 
@@ -17,7 +17,9 @@ describe('a stored call on its way out', () => {
       }),
       mapping,
     );
-    expect('payloads' in mapped && mapped.payloads[0]?.body).toMatchObject({
+    const first = 'payloads' in mapped ? mapped.payloads[0] : undefined;
+    expect(first?.endpoint).toBe('import');
+    expect(JSON.parse(first?.json ?? 'null')).toMatchObject({
       event: 'E',
       properties: { $insert_id: 'm-1' },
     });

@@ -1,13 +1,14 @@
-import { mapSegmentCall, type SegmentMappingOptions } from '@idmerge/shared/mapping';
-import type { Payload } from '@idmerge/shared/payload';
+import type { SegmentMappingOptions } from '@idmerge/shared/mapping';
+import type { CheckedCall } from './calls.js';
 import type { DeadLetterFile, DeadLetter } from './dead-letter.js';
-import type { LogPosition, LogRecord, SegmentLog } from './log/segment-log.js';
+import type { LogPosition, SegmentLog } from './log/segment-log.js';
 import type { Logger } from './logger.js';
 import { sendCalls, type SenderFactory, type UnitCalls } from './outcomes.js';
+import { prepareChecked, unitCalls, type DeliveryRecord, type Prepared } from './prepared.js';
 import type { CollectStats } from './stats.js';
 
 export interface DeliveryOptions {
-  log: SegmentLog;
+  log: SegmentLog<Prepared[]>;
   mapping: SegmentMappingOptions;
   newSender: SenderFactory;
   deadLetter: DeadLetterFile;
@@ -23,75 +24,12 @@ export interface DeliveryOptions {
   retry?: { firstMs: number; maxMs: number };
 }
 
-/** A call ready to send: the call as stored and its Mixpanel payloads. */
-export interface MappedCall {
-  call: Record<string, unknown>;
-  payloads: Payload[];
-}
-
 interface Unit {
-  records: LogRecord[];
+  calls: UnitCalls;
+  /** Calls in the unit (its records may hold several each). */
+  count: number;
   /** Acceptance time of the unit's first call (ms), for the oldest-undelivered age. */
   since: number;
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/**
- * Maps one stored call, or says why it cannot be sent. Whatever the mapping layer does with a
- * value (it may throw on one it did not foresee), the failure stays with this call.
- */
-export function mapStored(text: string, mapping: SegmentMappingOptions): MappedCall | DeadLetter {
-  let stored: unknown;
-  try {
-    stored = JSON.parse(text);
-  } catch {
-    return {
-      record: text,
-      stage: 'validation',
-      reason: 'a log record is not JSON (the log was changed on disk)',
-    };
-  }
-  if (!isRecord(stored))
-    return { record: stored, stage: 'validation', reason: 'a log record is not an object' };
-  if (typeof stored.refused === 'string')
-    return {
-      record: stored.call,
-      stage: 'validation',
-      reason: stored.refused,
-      ...(typeof stored.field === 'string' ? { field: stored.field } : {}),
-    };
-  const call = stored.call;
-  if (!isRecord(call)) return { record: call, stage: 'validation', reason: 'a log record holds no call' };
-  try {
-    const mapped = mapSegmentCall(call, mapping);
-    if (mapped.ok) return { call, payloads: mapped.payloads };
-    const first = mapped.errors[0];
-    return {
-      record: call,
-      stage: 'validation',
-      reason: mapped.errors.map((issue) => `${issue.field}: ${issue.message}`).join('; '),
-      ...(first !== undefined ? { field: first.field } : {}),
-    };
-  } catch (error) {
-    const { name, message } = error instanceof Error ? error : new Error(String(error));
-    return {
-      record: call,
-      stage: 'validation',
-      reason: `the call could not be mapped (${name}: ${message})`,
-    };
-  }
-}
-
-/** The call a log record holds, as stored (for a dead-letter entry). */
-function storedCall(text: string): unknown {
-  try {
-    const stored = JSON.parse(text) as unknown;
-    return isRecord(stored) && 'call' in stored ? stored.call : stored;
-  } catch {
-    return text;
-  }
 }
 
 /**
@@ -116,6 +54,11 @@ export class Delivery {
   lastFailure: string | undefined;
 
   constructor(private readonly options: DeliveryOptions) {}
+
+  /** Maps a call being accepted, so that it goes out as it is if read while still in memory. */
+  prepare(item: CheckedCall): Prepared {
+    return prepareChecked(item, this.options.mapping);
+  }
 
   start(): void {
     this.running ??= this.loop().catch((error: unknown) => {
@@ -175,7 +118,7 @@ export class Delivery {
         continue;
       }
       position = next;
-      const unit: Unit = { records, since: acceptedAt(records[0]) };
+      const unit: Unit = { ...unitCalls(records, this.options.mapping), since: acceptedAt(records[0]) };
       this.inFlight.add(unit);
       const done = this.deliverUnit(unit).finally(() => this.inFlight.delete(unit));
       const slot: Promise<void> = done.then(
@@ -183,7 +126,7 @@ export class Delivery {
         () => void slots.splice(slots.indexOf(slot), 1),
       );
       slots.push(slot);
-      this.commitAfter(done, next, records.length);
+      this.commitAfter(done, next, unit.count);
     }
   }
 
@@ -206,12 +149,8 @@ export class Delivery {
   private async deliverUnit(unit: Unit): Promise<boolean> {
     const { stats, logger, retry = { firstMs: 1000, maxMs: 60_000 } } = this.options;
     const dead: DeadLetter[] = [];
-    const { records } = unit;
-    const calls: UnitCalls = {
-      map: (index) => mapStored((records[index] as LogRecord).text, this.options.mapping),
-      stored: (index) => storedCall((records[index] as LogRecord).text),
-    };
-    let todo: number[] = Array.from(records, (_, index) => index);
+    const { calls } = unit;
+    let todo: number[] = Array.from({ length: unit.count }, (_, index) => index);
     for (let attempt = 0; todo.length > 0; attempt++) {
       if (this.stopped) return false;
       let outcome: Awaited<ReturnType<typeof sendCalls>>;
@@ -272,7 +211,7 @@ export class Delivery {
   }
 }
 
-function acceptedAt(record: LogRecord | undefined): number {
+function acceptedAt(record: DeliveryRecord | undefined): number {
   const match = record === undefined ? null : /"receivedAt":"([^"]+)"/.exec(record.text);
   const time = match?.[1] === undefined ? Number.NaN : Date.parse(match[1]);
   return Number.isNaN(time) ? Date.now() : time;

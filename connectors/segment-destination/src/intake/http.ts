@@ -1,9 +1,10 @@
-import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { keyCheck, writeKeyOf } from './auth.js';
 import { BATCH_LIMIT_BYTES, BodyError, CALL_LIMIT_BYTES, readBody } from './body.js';
-import { callsOfRequest } from './calls.js';
+import type { CheckedCall } from './calls.js';
+import type { Prepared } from './prepared.js';
+import { logRecordsOf } from './request-record.js';
 import { PersistError, QueueFullError, type SegmentLog } from './log/segment-log.js';
 import type { Logger } from './logger.js';
 import { corsHeaders, routeOf } from './routes.js';
@@ -14,7 +15,9 @@ export interface HttpOptions {
   host: string;
   /** Valid write keys; none: every call is accepted. */
   writeKeys: readonly string[];
-  log: SegmentLog;
+  log: SegmentLog<Prepared[]>;
+  /** Makes each call ready for delivery, kept with its record while that is in memory. */
+  prepare?: (item: CheckedCall) => Prepared;
   stats: CollectStats;
   logger: Logger;
   /** Reasons the intake is not ready (empty: ready), for `/readyz`. */
@@ -78,9 +81,10 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
     if (request.method !== 'POST') return fail(405, `${request.method} is not accepted here; POST the call`);
     const bytes = await readBody(request, route.kind === 'batch' ? BATCH_LIMIT_BYTES : CALL_LIMIT_BYTES);
     // analytics.js sends text/plain to stay a "simple" request: the body is JSON whatever the type.
+    const text = bytes.toString('utf8');
     let body: unknown;
     try {
-      body = JSON.parse(bytes.toString('utf8'));
+      body = JSON.parse(text);
     } catch {
       return fail(400, 'Invalid JSON: the body is not valid JSON');
     }
@@ -89,13 +93,13 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
       return fail(401, 'Invalid write key: send it as the Basic-auth user name or as writeKey in the body');
     if (route.kind === 'batch' && !Array.isArray(body.batch))
       return fail(400, 'a batch needs a "batch" array of calls');
-    const calls = callsOfRequest(route.kind, body, {
-      receivedAt: new Date().toISOString(),
-      invalidUtf8: !isUtf8(bytes),
-    });
-    const counts = { calls: calls.records.length, refused: calls.refused.length };
+    const { records, memos, calls, refused } = logRecordsOf(
+      { kind: route.kind, bytes, text, body, receivedAt: new Date().toISOString() },
+      options.prepare,
+    );
+    const counts = { calls, refused: refused.length };
     try {
-      if (calls.records.length > 0) await log.append(calls.records);
+      if (records.length > 0) await log.append(records, memos);
     } catch (error) {
       if (error instanceof QueueFullError)
         return fail(503, `${error.message}; send again later`, {
@@ -110,8 +114,8 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
         });
       throw error;
     }
-    stats.accepted += calls.records.length;
-    const first = calls.refused[0];
+    stats.accepted += calls;
+    const first = refused[0];
     return {
       status: 200,
       body: { success: true },

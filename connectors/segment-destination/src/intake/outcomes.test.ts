@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { createSender, loadMixpanelConfig } from '@idmerge/shared/sender';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mapStored } from './delivery.js';
+import { mapStored } from './prepared.js';
 import { sendCalls, type UnitCalls } from './outcomes.js';
 
 const servers: Server[] = [];

@@ -1,7 +1,7 @@
 import { setImmediate } from 'node:timers/promises';
 import type { DeadLetterEntry, DeadLetterSink, Sender } from '@idmerge/shared/sender';
 import type { DeadLetter } from './dead-letter.js';
-import type { MappedCall } from './delivery.js';
+import type { MappedCall } from './prepared.js';
 
 /**
  * Delivery hands the event loop back after this many calls of work (mapping, serializing), so
@@ -95,8 +95,11 @@ export async function sendCalls(
       continue;
     }
     sent.push(index);
-    for (const payload of mapped.payloads) {
-      const wait = sender.send(payload, index);
+    for (const ready of mapped.payloads) {
+      const wait =
+        ready.endpoint === 'import'
+          ? sender.sendImportJson(ready.json, index)
+          : sender.send(ready.payload, index, ready.json);
       if (wait !== undefined) await wait;
     }
   }

@@ -15,6 +15,7 @@ import { setOwn, toJsonValue } from '../json-value.js';
 import { profilePropertiesFromTraits } from '../traits.js';
 import { contextProperties, readPath } from './context.js';
 import {
+  isPlainSegmentCall,
   segmentCallSchema,
   segmentMappingOptionsSchema,
   type ResolvedSegmentOptions,
@@ -281,7 +282,10 @@ function recordLabel(call: unknown, index: number | undefined): string {
  */
 export function mapSegmentCall(call: unknown, options: SegmentMappingOptions, index?: number): MappingResult {
   const record = recordLabel(call, index);
-  const parsed = segmentCallSchema.safeParse(call);
+  // Most calls need no conversion: they are read as they are, without the schema's copy.
+  const parsed = isPlainSegmentCall(call)
+    ? { success: true as const, data: call }
+    : segmentCallSchema.safeParse(call);
   if (!parsed.success) {
     return {
       ok: false,

@@ -43,6 +43,45 @@ export const segmentCallSchema = z.looseObject({
 
 export type SegmentCall = z.infer<typeof segmentCallSchema>;
 
+const CALL_TYPES: ReadonlySet<unknown> = new Set(segmentCallSchema.shape.type.options);
+/** Fields whose value, when present, is a string the schema passes on as it is. */
+const TEXT_FIELDS = ['event', 'messageId', 'previousId', 'groupId'] as const;
+/** The same, where null is allowed too. */
+const NULLISH_TEXT_FIELDS = ['anonymousId', 'userId', 'name', 'category'] as const;
+const TIME_FIELDS = ['timestamp', 'originalTimestamp', 'receivedAt', 'sentAt'] as const;
+const RECORD_FIELDS = ['context', 'traits', 'properties'] as const;
+
+/**
+ * True when segmentCallSchema would accept `call` and give back a copy of it with nothing changed
+ * (no ID given as a number, no Date): the call can then be read as it is, without that copy. Any
+ * other call (including every invalid one) is left to the schema, for its result or its errors.
+ */
+export function isPlainSegmentCall(call: unknown): call is SegmentCall {
+  if (!isPlainRecord(call) || !CALL_TYPES.has(call.type)) return false;
+  for (const field of TEXT_FIELDS) {
+    const value = call[field];
+    if (value !== undefined && typeof value !== 'string') return false;
+  }
+  for (const field of NULLISH_TEXT_FIELDS) {
+    const value = call[field];
+    if (value !== undefined && value !== null && typeof value !== 'string') return false;
+  }
+  for (const field of TIME_FIELDS) {
+    const value = call[field];
+    if (
+      value !== undefined &&
+      typeof value !== 'string' &&
+      !(typeof value === 'number' && Number.isFinite(value))
+    )
+      return false;
+  }
+  for (const field of RECORD_FIELDS) {
+    const value = call[field];
+    if (value !== undefined && !isPlainRecord(value)) return false;
+  }
+  return true;
+}
+
 /**
  * The fields of a Segment call this mapping reads, as a caller writes them (without the index
  * signature of the loose schema, so a misspelt field name fails to compile).

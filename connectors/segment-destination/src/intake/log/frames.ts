@@ -9,8 +9,11 @@ export const FRAME_HEADER_BYTES = 8;
 /** No record is larger (calls are ≤ 32 KB): a bigger length field is a torn or corrupt header. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
 
-/** Frames of `payloads` (UTF-8 text), back to back, in one buffer. */
-export function encodeFrames(payloads: readonly string[]): Buffer {
+/**
+ * Frames of `payloads` (UTF-8 text), back to back, in one buffer. `ends`, when given, receives the
+ * offset just past each frame.
+ */
+export function encodeFrames(payloads: readonly string[], ends?: number[]): Buffer {
   let size = 0;
   for (const payload of payloads) size += FRAME_HEADER_BYTES + Buffer.byteLength(payload);
   const out = Buffer.allocUnsafe(size);
@@ -20,6 +23,7 @@ export function encodeFrames(payloads: readonly string[]): Buffer {
     out.writeUInt32LE(length, at);
     out.writeUInt32LE(crc32(out.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length)), at + 4);
     at += FRAME_HEADER_BYTES + length;
+    ends?.push(at);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { open, writeFile } from 'node:fs/promises';
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import type { Logger } from '../logger.js';
 import { decodeFrames } from './frames.js';
 
@@ -16,6 +16,18 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** Up to `length` bytes of a file from `position` (fewer at its end). */
+export async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let read = 0;
+  while (read < length) {
+    const { bytesRead } = await handle.read(buffer, read, length - read, position + read);
+    if (bytesRead === 0) break;
+    read += bytesRead;
+  }
+  return buffer.subarray(0, read);
+}
+
 /**
  * Checks the frames of a segment from `from` (a frame boundary) to its end and cuts off whatever
  * follows the last valid frame: an incomplete frame is a write torn by a crash (it was never
@@ -26,19 +38,14 @@ export async function scanSegment(
   path: string,
   from: number,
   logger: Logger,
+  weigh: (text: string) => number,
 ): Promise<{ size: number; records: number }> {
   const handle = await open(path, 'r+');
   try {
     const { size: fileSize } = await handle.stat();
     const start = Math.min(from, fileSize);
-    const buffer = Buffer.allocUnsafe(fileSize - start);
-    let read = 0;
-    while (read < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-    const decoded = decodeFrames(buffer.subarray(0, read));
+    const buffer = await readAt(handle, start, fileSize - start);
+    const decoded = decodeFrames(buffer);
     const size = start + decoded.validBytes;
     if (size < fileSize) {
       const dropped = fileSize - size;
@@ -61,7 +68,9 @@ export async function scanSegment(
       await handle.truncate(size);
       await handle.datasync();
     }
-    return { size, records: decoded.records.length };
+    let records = 0;
+    for (const record of decoded.records) records += weigh(record.text);
+    return { size, records };
   } finally {
     await handle.close();
   }

@@ -4,7 +4,8 @@ import type { Logger } from '../logger.js';
 import { decodeFrames, FRAME_HEADER_BYTES, MAX_RECORD_BYTES, encodeFrames } from './frames.js';
 import { acquireLock, type Lock } from './lock.js';
 import { readProgress, writeProgress, type LogPosition } from './progress.js';
-import { scanSegment, segmentName, SEGMENT_PATTERN, syncDirectory } from './segment-files.js';
+import { RecentRecords, type FlushedAppend } from './recent.js';
+import { readAt, scanSegment, segmentName, SEGMENT_PATTERN, syncDirectory } from './segment-files.js';
 
 export type { LogPosition } from './progress.js';
 
@@ -32,13 +33,19 @@ export interface SegmentLogOptions {
   segmentBytes?: number;
   /** The progress file is written at most this often (default 1000 ms); commits in between share a write. */
   progressIntervalMs?: number;
+  /** Text bytes of flushed, unread records kept in memory for the reader (default 8 MB). */
+  recentBytes?: number;
+  /** How many calls a record holds (default one): what depth() and commit() count. */
+  weigh?: (text: string) => number;
   logger: Logger;
 }
 
-export interface LogRecord {
+export interface LogRecord<Memo = never> {
   text: string;
   /** The position just past this record: committing it marks the record delivered. */
   end: LogPosition;
+  /** What the appender handed in with the record, when it is read while still in memory. */
+  memo?: Memo;
 }
 
 interface Segment {
@@ -47,12 +54,12 @@ interface Segment {
   size: number;
 }
 
-interface Waiter {
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
+
+interface PendingAppend<Memo> extends FlushedAppend<Memo> {
+  frames: Buffer;
+  waiter: { resolve: () => void; reject: (error: Error) => void };
+}
 
 /**
  * The durable queue of accepted calls: append-only segment files of checksummed frames in
@@ -61,14 +68,17 @@ const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
  * Invariants: `append` resolves only after its frames are written and `fdatasync`ed; appends that
  * arrive while a flush runs are written together by the next one (group commit), so one fsync
  * serves every concurrent request. Readers see flushed bytes only. A segment is deleted once the
- * progress position has passed it, so disk use follows what is undelivered.
+ * progress position has passed it, so disk use follows what is undelivered. Flushed records not yet
+ * read stay in memory too (bounded), with a memo of the appender's, so that the reader of a log that
+ * keeps up neither reads them from disk nor parses them again; the disk stays the copy that counts.
  */
-export class SegmentLog {
+export class SegmentLog<Memo = never> {
   private readonly segments: Segment[];
   private active: FileHandle;
   private cursor: LogPosition;
   private records: number;
-  private pending: Array<{ frames: Buffer; records: number; waiter: Waiter }> = [];
+  private pending: Array<PendingAppend<Memo>> = [];
+  private readonly recent: RecentRecords<Memo>;
   private pendingBytes = 0;
   private flushing: Promise<void> | undefined;
   private dataWaiters: Array<() => void> = [];
@@ -94,11 +104,18 @@ export class SegmentLog {
     this.active = state.active;
     this.cursor = state.cursor;
     this.records = state.records;
+    this.recent = new RecentRecords(options.recentBytes);
   }
 
   /** Opens (or creates) the log in `dir`, dropping a torn tail, and starts a new segment. */
-  static async open(options: SegmentLogOptions): Promise<SegmentLog> {
-    const full = { segmentBytes: DEFAULT_SEGMENT_BYTES, progressIntervalMs: 1000, ...options };
+  static async open<Memo = never>(options: SegmentLogOptions): Promise<SegmentLog<Memo>> {
+    const full = {
+      segmentBytes: DEFAULT_SEGMENT_BYTES,
+      progressIntervalMs: 1000,
+      recentBytes: 8 * 1024 * 1024,
+      weigh: () => 1,
+      ...options,
+    };
     const logDir = join(options.dir, 'log');
     await mkdir(logDir, { recursive: true, mode: 0o700 });
     const lock = await acquireLock(join(options.dir, 'lock'));
@@ -115,7 +132,8 @@ export class SegmentLog {
           await unlink(path);
           continue;
         }
-        const scan = await scanSegment(path, id === cursor.segment ? cursor.offset : 0, options.logger);
+        const from = id === cursor.segment ? cursor.offset : 0;
+        const scan = await scanSegment(path, from, options.logger, full.weigh);
         segments.push({ id, size: scan.size });
         records += scan.records;
       }
@@ -130,7 +148,7 @@ export class SegmentLog {
       await syncDirectory(logDir);
       segments.push({ id, size: 0 });
       if (first === undefined) cursor = { segment: id, offset: 0 };
-      return new SegmentLog(full, logDir, lock, { segments, active, cursor, records });
+      return new SegmentLog<Memo>(full, logDir, lock, { segments, active, cursor, records });
     } catch (error) {
       await lock.release();
       throw error;
@@ -142,7 +160,7 @@ export class SegmentLog {
     return this.cursor;
   }
 
-  /** Undelivered calls and their bytes on disk. */
+  /** Undelivered calls (records, weighed) and their bytes on disk. */
   depth(): { records: number; bytes: number } {
     let bytes = -this.cursor.offset;
     for (const segment of this.segments) if (segment.id >= this.cursor.segment) bytes += segment.size;
@@ -152,14 +170,16 @@ export class SegmentLog {
   /**
    * Writes `payloads` as one group of frames; resolves once they are on disk. Throws
    * QueueFullError (before writing) at the cap, PersistError when the write or flush fails.
+   * `memos[i]`, when given, comes back with record i if it is read while still in memory.
    */
-  append(payloads: readonly string[]): Promise<void> {
+  append(payloads: readonly string[], memos?: ReadonlyArray<Memo | undefined>): Promise<void> {
     if (this.closed) return Promise.reject(new PersistError(new Error('the log is closed')));
-    const frames = encodeFrames(payloads);
+    const ends: number[] = [];
+    const frames = encodeFrames(payloads, ends);
     if (this.depth().bytes + this.pendingBytes + frames.length > this.options.maxBytes)
       return Promise.reject(new QueueFullError(this.options.maxBytes));
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ frames, records: payloads.length, waiter: { resolve, reject } });
+      this.pending.push({ frames, texts: payloads, ends, memos, waiter: { resolve, reject } });
       this.pendingBytes += frames.length;
       this.flushing ??= this.flushLoop();
     });
@@ -177,9 +197,10 @@ export class SegmentLog {
         await this.writeAll(buffer, segment.size);
         await this.active.datasync();
         this.flushes++;
+        this.recent.addFlushed({ segment: segment.id, offset: segment.size }, group);
         segment.size += bytes;
         this.pendingBytes -= bytes;
-        this.records += group.reduce((sum, item) => sum + item.records, 0);
+        for (const item of group) for (const text of item.texts) this.records += this.options.weigh(text);
         this.lastError = undefined;
         for (const item of group) item.waiter.resolve();
         this.wakeReaders();
@@ -245,7 +266,10 @@ export class SegmentLog {
   }
 
   /** Up to about `maxBytes` of flushed records from `from`; `next` is where the following read starts. */
-  async read(from: LogPosition, maxBytes: number): Promise<{ records: LogRecord[]; next: LogPosition }> {
+  async read(
+    from: LogPosition,
+    maxBytes: number,
+  ): Promise<{ records: Array<LogRecord<Memo>>; next: LogPosition }> {
     let position = from;
     for (;;) {
       const segment = this.segmentAt(position.segment);
@@ -262,6 +286,9 @@ export class SegmentLog {
         position = { segment: segment.id + 1, offset: 0 };
         continue;
       }
+      const kept = this.recent.take(position, maxBytes);
+      const last = kept.at(-1);
+      if (last !== undefined) return { records: kept, next: last.end };
       const length = Math.min(available, Math.max(maxBytes, MAX_RECORD_BYTES + FRAME_HEADER_BYTES));
       const buffer = await this.readBytes(segment.id, position.offset, Math.min(length, available));
       const decoded = decodeFrames(buffer);
@@ -270,6 +297,7 @@ export class SegmentLog {
         text: record.text,
         end: { segment: base.segment, offset: base.offset + record.end },
       }));
+      this.recent.dropBefore({ segment: base.segment, offset: base.offset + decoded.validBytes });
       if (decoded.bad !== undefined) {
         // Flushed bytes that no longer check out: the disk changed them. The rest of the segment
         // cannot be framed again, so it is skipped, loudly.
@@ -293,15 +321,7 @@ export class SegmentLog {
       this.reader = undefined;
       this.reader = { id, handle: await open(join(this.logDir, segmentName(id)), 'r') };
     }
-    const { handle } = this.reader;
-    const buffer = Buffer.allocUnsafe(length);
-    let read = 0;
-    while (read < length) {
-      const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-    return buffer.subarray(0, read);
+    return readAt(this.reader.handle, offset, length);
   }
 
   /** Flushed bytes at and after `from`. */
