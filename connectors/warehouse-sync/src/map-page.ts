@@ -51,36 +51,46 @@ export function profileId(payloads: readonly Payload[]): { id?: string } {
   return {};
 }
 
-/** Why a row with a NULL cursor is dead-lettered, and what to do about it. */
-function nullCursorRow(row: Row, cursor: string, primaryKey: string): MappedRow {
+/** A row refused before mapping because a NULL leaves it no place in the read: which NULL, and why. */
+export interface NullRefusal {
+  code: 'null_key' | 'null_cursor';
+  /** The run report's count key: `<column>: <code>`. */
+  tally: string;
+  field: string;
+  reason: string;
+}
+
+/**
+ * The one rule for rows the window can read but not place: a NULL primary key always refuses the
+ * row (no checkpoint can stand on it, and it cannot be told apart from other such rows); a NULL
+ * cursor (`nullCursor`: the page holds the window's NULL-cursor rows) refuses it unless the
+ * definition says `null_cursor: deliver`. Undefined for a row that is mapped.
+ */
+export function nullRefusal(
+  row: Row,
+  source: Pick<SyncDefinition['source'], 'primary_key' | 'cursor' | 'null_cursor'>,
+  nullCursor: boolean,
+): NullRefusal | undefined {
+  const { primary_key: primaryKey, cursor } = source;
+  if (row[primaryKey] === null || row[primaryKey] === undefined)
+    return {
+      code: 'null_key',
+      tally: `${primaryKey}: null_key`,
+      field: primaryKey,
+      reason:
+        `row with ${primaryKey} NULL: ${primaryKey}: the primary key is NULL, so the row has no place in ` +
+        `the read order (no checkpoint can stand on it) and cannot be told apart from other such rows; ` +
+        `give every row a key (e.g. coalesce(${primaryKey}, <another unique column>) in the query)`,
+    };
+  if (!nullCursor || cursor === undefined || source.null_cursor !== 'dead_letter') return undefined;
   return {
-    kind: 'invalid',
-    row,
+    code: 'null_cursor',
+    tally: `${cursor}: null_cursor`,
+    field: cursor,
     reason:
       `row ${primaryKey}=${String(row[primaryKey])}: ${cursor}: the cursor is NULL, so the row belongs to ` +
       `no window; give it a value (e.g. coalesce(${cursor}, <another time column>) in the query), ` +
       `or set source.null_cursor: deliver to send such rows on every run`,
-    tally: `${cursor}: null_cursor`,
-    field: cursor,
-  };
-}
-
-/** What a row whose primary key is NULL is refused with (the read window reads such rows last). */
-function nullKeyReason(primaryKey: string): string {
-  return (
-    `${primaryKey}: the primary key is NULL, so the row has no place in the read order (no checkpoint ` +
-    `can stand on it) and cannot be told apart from other such rows; give every row a key ` +
-    `(e.g. coalesce(${primaryKey}, <another unique column>) in the query)`
-  );
-}
-
-function nullKeyRow(row: Row, primaryKey: string): MappedRow {
-  return {
-    kind: 'invalid',
-    row,
-    reason: `row with ${primaryKey} NULL: ${nullKeyReason(primaryKey)}`,
-    tally: `${primaryKey}: null_key`,
-    field: primaryKey,
   };
 }
 
@@ -111,8 +121,6 @@ export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPa
   const options = { mode: definition.mode, keyColumns: [primaryKey] };
   // Profiles and groups are sent only when changed: each row carries a hash of what it maps to.
   const profiles = definition.mapping.type === 'profiles' || definition.mapping.type === 'groups';
-  const cursor = definition.source.cursor;
-  const refuseNullCursor = cursor !== undefined && definition.source.null_cursor === 'dead_letter';
   const mapRow = (row: Row): MappedRow => {
     const mapped = mapWarehouseRow(row, mapping, options);
     if (!mapped.ok) {
@@ -146,12 +154,10 @@ export function pageMapper(definition: SyncDefinition): (page: Page) => MappedPa
     const rows: MappedRow[] = new Array(page.rows.length);
     for (let i = 0; i < page.rows.length; i++) {
       const row = page.rows[i] as Row;
-      if (row[primaryKey] === null || row[primaryKey] === undefined) {
-        rows[i] = nullKeyRow(row, primaryKey);
-        continue;
-      }
-      if (page.nullCursor === true && refuseNullCursor) {
-        rows[i] = nullCursorRow(row, cursor, primaryKey);
+      const refused = nullRefusal(row, definition.source, page.nullCursor === true);
+      if (refused !== undefined) {
+        const { reason, tally, field } = refused;
+        rows[i] = { kind: 'invalid', row, reason, tally, field };
         continue;
       }
       try {

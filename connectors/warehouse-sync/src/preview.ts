@@ -10,6 +10,7 @@ import {
 } from '@idmerge/shared';
 import { correctionWarnings } from './correction-warnings.js';
 import type { SyncDefinition } from './definition.js';
+import { nullRefusal } from './map-page.js';
 import { PreviewCounter, type PreviewCounts } from './preview-counts.js';
 import type { WarehouseSource } from './sources/source.js';
 
@@ -112,26 +113,21 @@ export async function previewSync(
       if (row[primaryKey] === previousKey && page.duplicateKeys !== undefined)
         warn('duplicate_key', DUPLICATE_KEYS, key, 0);
       previousKey = row[primaryKey];
-      if (row[primaryKey] === null || row[primaryKey] === undefined) {
+      // Rows a NULL leaves without a place are warned about; the run's own rule refuses them.
+      if (row[primaryKey] === null || row[primaryKey] === undefined)
         warn(
           'null_key',
           `rows whose primary key ${primaryKey} is NULL: a run reads them after the rest of its window and dead-letters them`,
           key,
         );
-        report.invalidRows++;
-        const reason = `${primaryKey}: null_key`;
-        report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
-        continue;
-      }
-      if (page.nullCursor === true && cursor !== undefined) {
+      else if (page.nullCursor === true && cursor !== undefined)
         warn('null_cursor', nullCursorMessage(cursor, nullCursor), key);
-        if (nullCursor === 'dead_letter') {
-          counter.row(String(row[primaryKey]), undefined);
-          report.invalidRows++;
-          const reason = `${cursor}: null_cursor`;
-          report.invalidByReason[reason] = (report.invalidByReason[reason] ?? 0) + 1;
-          continue;
-        }
+      const refused = nullRefusal(row, definition.source, page.nullCursor === true);
+      if (refused !== undefined) {
+        if (refused.code === 'null_cursor') counter.row(String(row[primaryKey]), undefined);
+        report.invalidRows++;
+        report.invalidByReason[refused.tally] = (report.invalidByReason[refused.tally] ?? 0) + 1;
+        continue;
       }
       const mapped = mapWarehouseRow(row, rowMapping, mapping);
       counter.row(String(row[primaryKey]), mapped.ok ? mapped.payloads : undefined);
