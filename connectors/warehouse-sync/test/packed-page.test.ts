@@ -1,7 +1,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { MappedPage } from '../src/map-page.js';
-import { packPage, unpackPage, type PackedPage } from '../src/worker/packed-page.js';
+import { packPage, transferOf, unpackPage, type PackedPage } from '../src/worker/packed-page.js';
 
 const event = (n: number, extra = '') => JSON.stringify({ event: 'Played', properties: { n, extra } });
 
@@ -31,11 +31,11 @@ const page: MappedPage = {
   duplicateKeys: 2,
 };
 
-/** What the run's thread receives: the packed page copied through a real message port. */
+/** What the run's thread receives: the packed page posted through a real message port, as the worker posts it. */
 async function throughPort(packed: PackedPage): Promise<PackedPage> {
   const { port1, port2 } = new MessageChannel();
   const received = new Promise<PackedPage>((resolve) => port2.once('message', resolve));
-  port1.postMessage(packed);
+  port1.postMessage(packed, transferOf(packed));
   try {
     return await received;
   } finally {
@@ -51,11 +51,21 @@ describe('a mapped page packed for the trip between threads', () => {
     expect(unpacked.rows.map((row) => row.kind)).toEqual(['send', 'invalid', 'send', 'send', 'send', 'send']);
   });
 
-  it('carries the events of the common row as one string, not an object per row', () => {
+  it('carries the events of the common row as one block of UTF-8, not an object per row', () => {
     const packed = packPage(page);
-    expect(typeof packed.events).toBe('string');
+    expect(packed.events).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(packed.events).toString('utf8')).toBe(
+      [event(1), event(3, 'zwei Ereignisse ü'), event(4, '😀'), event(7, '')].join(''),
+    );
     expect(packed.keys).toHaveLength(4);
     expect(packed.others.map(([index]) => index)).toEqual([1, 4]);
+  });
+
+  it('hands the block over instead of copying it: the posting side keeps none of it', async () => {
+    const packed = packPage(page);
+    const unpacked = unpackPage(await throughPort(packed));
+    expect(packed.events.byteLength).toBe(0);
+    expect(unpacked).toEqual(page);
   });
 
   it('keeps a page without position, null cursor or duplicates without them', () => {

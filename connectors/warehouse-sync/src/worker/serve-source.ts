@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { pageMapper, windowFor } from '../map-page.js';
 import { createSource } from '../sources/create.js';
-import { packPage } from './packed-page.js';
+import { packPage, transferOf } from './packed-page.js';
 import type { SourceReply, SourceRequest, SourceWorkerData } from './protocol.js';
 
 interface Stream {
@@ -38,7 +38,8 @@ export function serveSource(data: SourceWorkerData, port: MessagePort): Promise<
           await new Promise<void>((resolve) => (state.wake = resolve));
         if (state.stopped) break;
         state.credit--;
-        post({ id, page: packPage(map(page)) });
+        const packed = packPage(map(page));
+        port.postMessage({ id, page: packed } satisfies SourceReply, transferOf(packed));
       }
       if (!state.stopped) post({ id, done: true });
     } catch (error) {
