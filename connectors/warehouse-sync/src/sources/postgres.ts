@@ -33,6 +33,10 @@ export {
  * Larger fetches measured slower per row (node-postgres parses a fetch's messages as one stream).
  */
 const FETCH_ROWS = 1000;
+/** Columns every window statement adds after the data: the cursor's and the key's texts. */
+const POSITION_COLUMNS = 2;
+/** PostgreSQL's `text` type: a column the description does not name is read as text. */
+const TEXT_OID = 25;
 
 /**
  * PostgreSQL (and Redshift, its `flavour`) through node-postgres. A window is one statement ordered
@@ -194,10 +198,11 @@ export function createPostgresSource(options: PostgresSourceOptions): WarehouseS
       // Named columns are read as one record text a row where the dialect has one (not Redshift).
       const asRow = dialect.rowText !== undefined && wanted !== undefined;
       const oids = new Map(described.map((c) => [c.name, c.oid]));
+      // The record holds the named columns, then the position columns (cursor and key, as text).
       const readRecord = asRow
         ? recordReader(
-            names.map((name) => oids.get(name) ?? 25),
-            2,
+            names.map((name) => oids.get(name) ?? TEXT_OID),
+            POSITION_COLUMNS,
           )
         : undefined;
       // A window read before and left unfinished (its reader never resumed nor returned) holds the

@@ -194,7 +194,7 @@ export interface SegmentSql {
    * The select list: `columns` (all when undefined), then CURSOR_TEXT and KEY_TEXT; `asRow`: the
    * same values (`columns` named) as the dialect's one row text, ROW_TEXT.
    */
-  select(columns?: readonly string[], asRow?: boolean): string;
+  select(columns?: readonly string[], options?: { asRow?: boolean }): string;
   /** Its rows have positions (false for `null_key`: its pages have none, and it is read unsliced). */
   positioned: boolean;
 }
@@ -261,7 +261,7 @@ export function segmentSql(
     conditions,
     order: ordered ? `${cursor.sql}, ${key.sql}` : key.sql,
     leading: ordered ? cursor : key,
-    select: (columns, asRow) => {
+    select: (columns, { asRow = false } = {}) => {
       const values = columns === undefined ? ['*'] : columns.map((name) => dialect.quote(name));
       const keyText = dialect.asText(key.sql, key.column);
       if (!asRow)
@@ -292,7 +292,7 @@ export function segmentStatement(
   const where = sql.conditions.length > 0 ? ` where ${sql.conditions.join(' and ')}` : '';
   const limit = options.limit === undefined ? '' : ` limit ${options.limit}`;
   return {
-    text: `select ${sql.select(options.columns, options.asRow)} from ${spec.relation}${where} order by ${sql.order}${limit}`,
+    text: `select ${sql.select(options.columns, { asRow: options.asRow })} from ${spec.relation}${where} order by ${sql.order}${limit}`,
     params: params.values,
   };
 }
