@@ -1,13 +1,23 @@
 import type { MessagePort } from 'node:worker_threads';
 import { pageMapper, windowFor } from '../map-page.js';
 import { createSource } from '../sources/create.js';
-import { packPage, transferOf } from './packed-page.js';
+import { packPage, transferOf, type PackedPage } from './packed-page.js';
 import type { SourceReply, SourceRequest, SourceWorkerData } from './protocol.js';
 
 interface Stream {
   credit: number;
   stopped: boolean;
   wake?: () => void;
+}
+
+/**
+ * Posts a packed page and keeps nothing of it. It is a function of its own so that no variable of
+ * the reading loop holds the page: a suspended async function keeps its locals until they are
+ * assigned again, so a page held in one would live on while the next chunk is read and mapped,
+ * through minor collections, and be promoted to old space with every page after it.
+ */
+function postPage(port: MessagePort, id: number, page: PackedPage): void {
+  port.postMessage({ id, page } satisfies SourceReply, transferOf(page));
 }
 
 function message(error: unknown): string {
@@ -38,8 +48,7 @@ export function serveSource(data: SourceWorkerData, port: MessagePort): Promise<
           await new Promise<void>((resolve) => (state.wake = resolve));
         if (state.stopped) break;
         state.credit--;
-        const packed = packPage(map(page));
-        port.postMessage({ id, page: packed } satisfies SourceReply, transferOf(packed));
+        postPage(port, id, packPage(map(page)));
       }
       if (!state.stopped) post({ id, done: true });
     } catch (error) {
