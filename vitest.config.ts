@@ -11,6 +11,5 @@ export default defineConfig({
     // Most test files spend their time waiting on child processes and sockets, not computing, so
     // two run side by side even on two cores (Vitest's own default there is one at a time).
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    minWorkers: 1,
   },
 });

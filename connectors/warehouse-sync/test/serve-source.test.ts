@@ -1,10 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { MessageChannel } from 'node:worker_threads';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { fullCollection } from '@idmerge/shared/memory';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSyncDefinition } from '../src/definition.js';
 import type { PackedPage } from '../src/worker/packed-page.js';
@@ -51,22 +50,13 @@ function served() {
     replies.push(reply);
     waiters.splice(0).forEach((wake) => wake());
   });
-  const serving = serveSource(
-    { role: SOURCE_WORKER_ROLE, definition, definitionDir: dir },
-    workerSide as Parameters<typeof serveSource>[1],
-  );
+  const serving = serveSource({ role: SOURCE_WORKER_ROLE, definition, definitionDir: dir }, workerSide);
   const send = (request: SourceRequest) => runSide.postMessage(request);
   async function until(test: () => boolean): Promise<void> {
     while (!test()) await new Promise<void>((resolve) => waiters.push(resolve));
   }
   return { posted, replies, send, until, serving, close: () => runSide.close() };
 }
-
-let gc: () => void;
-beforeAll(() => {
-  setFlagsFromString('--expose-gc');
-  gc = runInNewContext('gc') as () => void;
-});
 
 describe('the reading thread serving pages', () => {
   it('keeps nothing of a page it posted while it waits to post the next', async () => {
@@ -79,7 +69,7 @@ describe('the reading thread serving pages', () => {
     // The page arrived in a later task than the one that posted it, so the weak reference alone
     // no longer keeps it; a full collection frees it unless the reading side still holds it.
     await new Promise((resolve) => setImmediate(resolve));
-    gc();
+    fullCollection();
     expect(side.posted).toHaveLength(1);
     expect(side.posted[0]?.deref()).toBeUndefined();
 

@@ -29,6 +29,11 @@ function oldGenerationUsed(): number {
   return used;
 }
 
+/** Runs a full collection now (for checks that something is no longer reachable). */
+export function fullCollection(): void {
+  collector()();
+}
+
 /** The default growth between collections: small next to the targets, large next to one page of rows. */
 export const HEAP_GROWTH_BYTES = 32 * 1024 * 1024;
 

@@ -1,9 +1,8 @@
 import { createServer } from 'node:http';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fullCollection } from '../memory/index.js';
 import type { Payload } from '../payload/index.js';
 import { backoffDelay, retryAfterMs, SPEC_BACKOFF } from './backoff.js';
 import { loadMixpanelConfig } from './config.js';
@@ -498,11 +497,9 @@ describe('a real local server', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     try {
       const { sender } = setup({ ...SA, MIXPANEL_API_HOST: `http://127.0.0.1:${port}` }, { batchSize: 100 });
-      gc();
+      fullCollection();
       const before = process.memoryUsage().heapUsed;
       // 20 batches of 100 records of ~10 KB (2 MB of text a batch; repetitive, so it compresses to
       // little): 10 in flight, held by the server, and 10 waiting for a connection.
@@ -519,7 +516,7 @@ describe('a real local server', () => {
         if (wait !== undefined) await wait;
       }
       await vi.waitFor(() => expect(held).toHaveLength(10));
-      gc();
+      fullCollection();
       const heldBytes = process.memoryUsage().heapUsed - before;
       expect(heldBytes).toBeLessThan(8 * 1024 * 1024); // the records' text alone is ~40 MB
       const flushed = sender.flush();
